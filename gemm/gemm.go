@@ -1,0 +1,85 @@
+// Package gemm computes single-precision matrix products,
+//
+//	C = alpha * op(A) * op(B) + beta * C
+//
+// for row-major matrices, where op(X) is X or Xᵀ. A is m×k after op, B is
+// k×n after op, C is m×n. lda, ldb and ldc are row strides in elements.
+//
+// PLACEHOLDER: this file holds a correct but slow reference implementation so
+// the rest of the project can be built against the API. The packed, blocked,
+// assembly-backed implementation replaces the body of Sgemm.
+package gemm
+
+import "fmt"
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C on the calling goroutine.
+// When beta == 0, C is not read (NaNs in C are overwritten).
+// It panics with a "gemm:" message on inconsistent sizes or strides.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	SgemmParallel(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmParallel is Sgemm split over up to threads goroutines (threads <= 1
+// runs on the calling goroutine).
+func SgemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if beta == 0 {
+				c[i*ldc+j] = alpha * s
+			} else {
+				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			}
+		}
+	}
+}
+
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if lda < max(1, ac) {
+		panic(fmt.Sprintf("gemm: lda=%d < %d", lda, ac))
+	}
+	if ldb < max(1, bc) {
+		panic(fmt.Sprintf("gemm: ldb=%d < %d", ldb, bc))
+	}
+	if ldc < max(1, n) {
+		panic(fmt.Sprintf("gemm: ldc=%d < %d", ldc, n))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if ar > 0 && ac > 0 && len(a) < (ar-1)*lda+ac {
+		panic("gemm: a too short")
+	}
+	if br > 0 && bc > 0 && len(b) < (br-1)*ldb+bc {
+		panic("gemm: b too short")
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic("gemm: c too short")
+	}
+}
