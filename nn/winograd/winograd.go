@@ -1,0 +1,382 @@
+package winograd
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/preconv/preconv/gemm"
+)
+
+// Variant selects the Winograd tile size.
+type Variant int
+
+const (
+	// F4x4 is F(4×4,3×3): 6×6 input tiles, 36 GEMMs, 4× fewer multiplies
+	// than direct convolution. The default.
+	F4x4 Variant = iota
+	// F2x2 is F(2×2,3×3): 4×4 input tiles, 16 GEMMs, 2.25× fewer
+	// multiplies, about ten times smaller rounding error than F4x4.
+	F2x2
+)
+
+// String returns "F(4x4,3x3)" or "F(2x2,3x3)".
+func (v Variant) String() string {
+	switch v {
+	case F4x4:
+		return "F(4x4,3x3)"
+	case F2x2:
+		return "F(2x2,3x3)"
+	}
+	return fmt.Sprintf("Variant(%d)", int(v))
+}
+
+// outTile returns m, the output tile edge, and a = m+2, the input tile edge.
+func (v Variant) outTile() (m, a int) {
+	if v == F2x2 {
+		return 2, 4
+	}
+	return 4, 6
+}
+
+// scratchBudget is the target size in bytes of one goroutine's V and M
+// buffers; BlockTiles is derived from it.
+const scratchBudget = 4 << 20
+
+// Weights holds 3×3 filters transformed for Conv. It is built by
+// PrepareWeights, is read-only afterwards and safe for concurrent Conv calls.
+// It must not be copied after first use (it embeds a sync.Pool of scratch
+// buffers).
+type Weights struct {
+	Cout, Cin int
+	Variant   Variant
+
+	// BlockTiles is the number of tiles transformed and multiplied together
+	// (the N of each GEMM). PrepareWeights sets it so that one goroutine's
+	// scratch, a²·(Cin+Cout)·BlockTiles float32s, is about 4 MB (clamped
+	// to 16…1024). It may be changed before the first Conv call, not after.
+	BlockTiles int
+
+	// u holds U = G g Gᵀ as a² row-major Cout×Cin matrices:
+	// u[(ξ*Cout+o)*Cin+c] is element ξ of the transformed filter (o, c).
+	u    []float32
+	pool sync.Pool // *scratch
+}
+
+type scratch struct {
+	v, m  []float32
+	tiles []tileInfo
+}
+
+// tileInfo locates one tile of a block in the input and output tensors.
+type tileInfo struct {
+	in       int // offset of the tile's image in x (channel 0)
+	out      int // offset of the tile's top-left output in dst (channel 0)
+	iy0, ix0 int // top-left input coordinate (may be negative: padding)
+	rows     int // valid output rows (m, or fewer on the bottom edge)
+	cols     int // valid output columns
+	interior bool
+}
+
+// Applicable reports whether a convolution with the given kernel size,
+// strides, dilations and groups can be computed by Conv: a 3×3 kernel,
+// stride 1, dilation 1 and a single group.
+func Applicable(kh, kw, strideH, strideW, dilH, dilW, groups int) bool {
+	return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == 1 && dilW == 1 && groups == 1
+}
+
+// PrepareWeights transforms 3×3 filters w, in PyTorch's OIHW layout
+// (w[((o*cin+c)*3+ky)*3+kx], len ≥ cout*cin*9), for F(4×4,3×3). The
+// transform is computed in float64 and rounded once. w is not retained.
+// It panics with a "winograd:" message if cout or cin < 1 or w is too short.
+func PrepareWeights(w []float32, cout, cin int) *Weights {
+	return PrepareWeightsVariant(w, cout, cin, F4x4)
+}
+
+// PrepareWeightsVariant is PrepareWeights for the given variant.
+func PrepareWeightsVariant(w []float32, cout, cin int, v Variant) *Weights {
+	if cout < 1 || cin < 1 {
+		panic(fmt.Sprintf("winograd: cout=%d cin=%d, want ≥ 1", cout, cin))
+	}
+	if v != F4x4 && v != F2x2 {
+		panic(fmt.Sprintf("winograd: unknown variant %d", int(v)))
+	}
+	if len(w) < cout*cin*9 {
+		panic(fmt.Sprintf("winograd: len(w)=%d < cout*cin*9=%d", len(w), cout*cin*9))
+	}
+	_, a := v.outTile()
+	nxi := a * a
+	u := make([]float32, nxi*cout*cin)
+	var g [9]float64
+	var t [36]float64
+	for o := 0; o < cout; o++ {
+		for c := 0; c < cin; c++ {
+			f := w[(o*cin+c)*9 : (o*cin+c)*9+9]
+			for i := range g {
+				g[i] = float64(f[i])
+			}
+			if v == F2x2 {
+				weightF2(&t, &g)
+			} else {
+				weightF4(&t, &g)
+			}
+			for xi := 0; xi < nxi; xi++ {
+				u[(xi*cout+o)*cin+c] = float32(t[xi])
+			}
+		}
+	}
+	bt := scratchBudget / (4 * nxi * (cin + cout))
+	bt = min(max(bt&^7, 16), 1024)
+	return &Weights{Cout: cout, Cin: cin, Variant: v, BlockTiles: bt, u: u}
+}
+
+// ScratchBytes returns the size of the scratch buffers one goroutine of
+// Conv uses (V and M for one block of BlockTiles tiles).
+func (wt *Weights) ScratchBytes() int {
+	_, a := wt.Variant.outTile()
+	return 4 * a * a * (wt.Cin + wt.Cout) * wt.BlockTiles
+}
+
+func (wt *Weights) getScratch() *scratch {
+	_, a := wt.Variant.outTile()
+	nv, nm := a*a*wt.Cin*wt.BlockTiles, a*a*wt.Cout*wt.BlockTiles
+	if s, ok := wt.pool.Get().(*scratch); ok && len(s.v) >= nv && len(s.m) >= nm && len(s.tiles) >= wt.BlockTiles {
+		return s
+	}
+	return &scratch{v: make([]float32, nv), m: make([]float32, nm), tiles: make([]tileInfo, wt.BlockTiles)}
+}
+
+// OutSize returns the output height and width of Conv for an h×w input and
+// the given padding: oh = h+padTop+padBottom-2, ow = w+padLeft+padRight-2.
+func OutSize(h, w, padTop, padLeft, padBottom, padRight int) (oh, ow int) {
+	return h + padTop + padBottom - 2, w + padLeft + padRight - 2
+}
+
+// Conv computes the 3×3, stride-1 convolution of x with the filters in wt,
+// plus bias, optionally followed by ReLU:
+//
+//	dst[i,o,y,x] = act(bias[o] + Σ_c Σ_ky Σ_kx w[o,c,ky,kx] · xp[i,c,y+ky,x+kx])
+//
+// where xp is x zero-padded by padTop, padLeft, padBottom, padRight and act
+// is max(·,0) when relu is set (identity otherwise). x is NCHW (n, cin, h, w),
+// dst is NCHW (n, wt.Cout, oh, ow) with oh, ow from OutSize; only
+// dst[:n*Cout*oh*ow] is written and every element of it is written. bias may
+// be nil (zero) or have len ≥ Cout. dst must not overlap x.
+//
+// Work is split into blocks of wt.BlockTiles tiles over the flattened
+// (image, tile) space and spread over up to threads goroutines (≤ 1: the
+// calling goroutine only); when there are fewer blocks than threads, each
+// block's GEMMs use the spare threads.
+//
+// It panics with a "winograd:" message on inconsistent arguments (cin ≠
+// wt.Cin, short slices, negative padding, empty output).
+func Conv(dst, x []float32, n, cin, h, w int, wt *Weights, bias []float32, padTop, padLeft, padBottom, padRight int, relu bool, threads int) {
+	if wt == nil {
+		panic("winograd: nil weights")
+	}
+	if cin != wt.Cin {
+		panic(fmt.Sprintf("winograd: cin=%d, weights have %d", cin, wt.Cin))
+	}
+	if n < 0 || h < 0 || w < 0 || padTop < 0 || padLeft < 0 || padBottom < 0 || padRight < 0 {
+		panic(fmt.Sprintf("winograd: negative size or padding n=%d h=%d w=%d pad=%d,%d,%d,%d", n, h, w, padTop, padLeft, padBottom, padRight))
+	}
+	oh, ow := OutSize(h, w, padTop, padLeft, padBottom, padRight)
+	if oh < 1 || ow < 1 {
+		panic(fmt.Sprintf("winograd: empty output %dx%d for input %dx%d", oh, ow, h, w))
+	}
+	if len(x) < n*cin*h*w {
+		panic(fmt.Sprintf("winograd: len(x)=%d < %d", len(x), n*cin*h*w))
+	}
+	if len(dst) < n*wt.Cout*oh*ow {
+		panic(fmt.Sprintf("winograd: len(dst)=%d < %d", len(dst), n*wt.Cout*oh*ow))
+	}
+	if bias != nil && len(bias) < wt.Cout {
+		panic(fmt.Sprintf("winograd: len(bias)=%d < cout=%d", len(bias), wt.Cout))
+	}
+	if n == 0 {
+		return
+	}
+	if wt.BlockTiles < 1 {
+		panic(fmt.Sprintf("winograd: BlockTiles=%d", wt.BlockTiles))
+	}
+	m, _ := wt.Variant.outTile()
+	p := plan{
+		wt: wt, x: x, dst: dst, bias: bias, relu: relu,
+		cin: cin, h: h, w: w, oh: oh, ow: ow, pt: padTop, pl: padLeft,
+		m: m, th: (oh + m - 1) / m, tw: (ow + m - 1) / m,
+	}
+	total := n * p.th * p.tw
+	bt := min(wt.BlockTiles, total)
+	threads = max(threads, 1)
+	if nb := (total + bt - 1) / bt; nb < threads && total >= 16*threads {
+		// Too few blocks to keep every thread busy: split finer.
+		bt = (total + threads - 1) / threads
+	}
+	nblocks := (total + bt - 1) / bt
+	workers := min(threads, nblocks)
+	p.gemmThreads = max(threads/workers, 1)
+
+	var next atomic.Int64
+	work := func() {
+		s := wt.getScratch()
+		for {
+			b := int(next.Add(1)) - 1
+			if b >= nblocks {
+				break
+			}
+			t0 := b * bt
+			p.block(s, t0, min(bt, total-t0))
+		}
+		wt.pool.Put(s)
+	}
+	if workers == 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < workers; i++ {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+}
+
+// plan carries one Conv call's arguments to the block workers.
+type plan struct {
+	wt             *Weights
+	x, dst, bias   []float32
+	relu           bool
+	cin, h, w      int
+	oh, ow, pt, pl int
+	m, th, tw      int
+	gemmThreads    int
+}
+
+// block computes tiles [t0, t0+tb) of the flattened (image, tile row, tile
+// column) space.
+func (p *plan) block(s *scratch, t0, tb int) {
+	wt := p.wt
+	cin, cout := p.cin, wt.Cout
+	m, a := wt.Variant.outTile()
+	nxi := a * a
+	tiles := s.tiles[:tb]
+	perImg := p.th * p.tw
+	for i := range tiles {
+		t := t0 + i
+		img, r := t/perImg, t%perImg
+		ty, tx := r/p.tw, r%p.tw
+		oy0, ox0 := ty*m, tx*m
+		iy0, ix0 := oy0-p.pt, ox0-p.pl
+		tiles[i] = tileInfo{
+			in:       img * cin * p.h * p.w,
+			out:      img*cout*p.oh*p.ow + oy0*p.ow + ox0,
+			iy0:      iy0,
+			ix0:      ix0,
+			rows:     min(m, p.oh-oy0),
+			cols:     min(m, p.ow-ox0),
+			interior: iy0 >= 0 && ix0 >= 0 && iy0+a <= p.h && ix0+a <= p.w,
+		}
+	}
+
+	v := s.v[:nxi*cin*tb]
+	mm := s.m[:nxi*cout*tb]
+	p.inputTransform(v, tiles)
+	for xi := 0; xi < nxi; xi++ {
+		gemm.SgemmParallel(p.gemmThreads, false, false, cout, tb, cin,
+			1, wt.u[xi*cout*cin:(xi+1)*cout*cin], cin,
+			v[xi*cin*tb:(xi+1)*cin*tb], tb,
+			0, mm[xi*cout*tb:(xi+1)*cout*tb], tb)
+	}
+	p.outputTransform(mm, tiles)
+}
+
+// inputTransform fills v[(ξ*cin+c)*tb+t] = (Bᵀ d B)[ξ] for every channel c
+// and tile t of the block.
+func (p *plan) inputTransform(v []float32, tiles []tileInfo) {
+	tb := len(tiles)
+	_, a := p.wt.Variant.outTile()
+	f2 := p.wt.Variant == F2x2
+	stride := p.cin * tb
+	hw, w := p.h*p.w, p.w
+	var d [36]float32
+	for c := 0; c < p.cin; c++ {
+		for i := range tiles {
+			ti := &tiles[i]
+			src := p.x[ti.in+c*hw : ti.in+(c+1)*hw]
+			if ti.interior {
+				o := ti.iy0*w + ti.ix0
+				if f2 {
+					for r := 0; r < 4; r++ {
+						row := src[o+r*w : o+r*w+4 : o+r*w+4]
+						dr := d[r*6 : r*6+4 : r*6+4]
+						dr[0], dr[1], dr[2], dr[3] = row[0], row[1], row[2], row[3]
+					}
+				} else {
+					for r := 0; r < 6; r++ {
+						row := src[o+r*w : o+r*w+6 : o+r*w+6]
+						dr := d[r*6 : r*6+6 : r*6+6]
+						dr[0], dr[1], dr[2], dr[3], dr[4], dr[5] = row[0], row[1], row[2], row[3], row[4], row[5]
+					}
+				}
+			} else {
+				d = [36]float32{}
+				r0, r1 := max(0, -ti.iy0), min(a, p.h-ti.iy0)
+				c0, c1 := max(0, -ti.ix0), min(a, p.w-ti.ix0)
+				for r := r0; r < r1; r++ {
+					o := (ti.iy0+r)*w + ti.ix0
+					copy(d[r*6+c0:r*6+c1], src[o+c0:o+c1])
+				}
+			}
+			if f2 {
+				inputF2(v[c*tb+i:], stride, &d)
+			} else {
+				inputF4(v[c*tb+i:], stride, &d)
+			}
+		}
+	}
+}
+
+// outputTransform computes Y = Aᵀ M A for every output channel and tile of
+// the block from mm[(ξ*cout+o)*tb+t], adds bias, applies ReLU and writes the
+// valid part of each tile to dst.
+func (p *plan) outputTransform(mm []float32, tiles []tileInfo) {
+	tb := len(tiles)
+	cout := p.wt.Cout
+	m, _ := p.wt.Variant.outTile()
+	f2 := p.wt.Variant == F2x2
+	stride := cout * tb
+	ohw, ow := p.oh*p.ow, p.ow
+	var y [16]float32
+	for o := 0; o < cout; o++ {
+		var b float32
+		if p.bias != nil {
+			b = p.bias[o]
+		}
+		for i := range tiles {
+			ti := &tiles[i]
+			if f2 {
+				outputF2(&y, mm[o*tb+i:], stride, b, p.relu)
+			} else {
+				outputF4(&y, mm[o*tb+i:], stride, b, p.relu)
+			}
+			base := ti.out + o*ohw
+			if ti.rows == m && ti.cols == m {
+				if f2 {
+					d0 := p.dst[base : base+2 : base+2]
+					d1 := p.dst[base+ow : base+ow+2 : base+ow+2]
+					d0[0], d0[1] = y[0], y[1]
+					d1[0], d1[1] = y[2], y[3]
+				} else {
+					for r := 0; r < 4; r++ {
+						dr := p.dst[base+r*ow : base+r*ow+4 : base+r*ow+4]
+						dr[0], dr[1], dr[2], dr[3] = y[r*4], y[r*4+1], y[r*4+2], y[r*4+3]
+					}
+				}
+				continue
+			}
+			for r := 0; r < ti.rows; r++ {
+				copy(p.dst[base+r*ow:base+r*ow+ti.cols], y[r*m:r*m+ti.cols])
+			}
+		}
+	}
+}
