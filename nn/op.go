@@ -1,10 +1,5 @@
-// Package nn holds the layers of CNN backbones and heads as plain structs
-// operating on NCHW float32 tensors.
-//
-// Every layer implements Op. Weights are exported fields (PyTorch layouts:
-// conv weight OIHW, linear weight out×in). Forward never modifies its inputs
-// and returns a freshly allocated output (or, for identity-like ops, may
-// return its input: callers must not mutate outputs they did not allocate).
+// This file defines the Op contract; the package doc is in doc.go.
+
 package nn
 
 import "github.com/preconv/preconv/tensor"
