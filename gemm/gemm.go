@@ -5,9 +5,6 @@
 // for row-major matrices, where op(X) is X or Xᵀ. A is m×k after op, B is
 // k×n after op, C is m×n. lda, ldb and ldc are row strides in elements.
 //
-// PLACEHOLDER: this file holds a correct but slow reference implementation so
-// the rest of the project can be built against the API. The packed, blocked,
-// assembly-backed implementation replaces the body of Sgemm.
 package gemm
 
 import "fmt"
@@ -23,30 +20,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // runs on the calling goroutine).
 func SgemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += av * bv
-			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * s
-			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-			}
-		}
-	}
+	parallel(pickKernel(), threads, problem{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc})
 }
 
 func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {

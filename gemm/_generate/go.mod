@@ -1,0 +1,3 @@
+module github.com/preconv/preconv/gemm/_generate
+
+go 1.26.8

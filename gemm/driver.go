@@ -1,0 +1,262 @@
+package gemm
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// problem is one validated call: C = alpha*op(A)*op(B) + beta*C.
+type problem struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// sub returns the part of p that computes C[i0:i0+m, j0:j0+n].
+func (p problem) sub(i0, m, j0, n int) problem {
+	q := p
+	q.m, q.n = m, n
+	if m == 0 || n == 0 {
+		return q
+	}
+	q.c = p.c[i0*p.ldc+j0:]
+	if p.k == 0 || p.alpha == 0 {
+		return q // A and B are not read
+	}
+	if p.transA {
+		q.a = p.a[i0:]
+	} else {
+		q.a = p.a[i0*p.lda:]
+	}
+	if p.transB {
+		q.b = p.b[j0*p.ldb:]
+	} else {
+		q.b = p.b[j0:]
+	}
+	return q
+}
+
+// scaleC sets C = beta*C (C = 0 when beta == 0, without reading it).
+func scaleC(p problem) {
+	for i := 0; i < p.m; i++ {
+		row := p.c[i*p.ldc : i*p.ldc+p.n]
+		if p.beta == 0 {
+			clear(row)
+		} else if p.beta != 1 {
+			for j := range row {
+				row[j] *= p.beta
+			}
+		}
+	}
+}
+
+// buffers holds one goroutine's packing space; reused through bufPool.
+type buffers struct {
+	raw []float32
+}
+
+var bufPool = sync.Pool{New: func() any { return new(buffers) }}
+
+// aligned returns n floats from bf starting at a 64-byte boundary.
+func (bf *buffers) aligned(n int) []float32 {
+	if cap(bf.raw) < n+16 {
+		bf.raw = make([]float32, n+16)
+	}
+	off := 0
+	if r := uintptr(unsafe.Pointer(&bf.raw[0])) & 63; r != 0 {
+		off = int((64 - r) / 4)
+	}
+	return bf.raw[off : off+n : off+n]
+}
+
+// run computes p serially with kernel kn: the packed loop nest.
+//
+//	for pc over k in steps of kc:            (beta applies on the first step only)
+//	  for ic over m in steps of mc:          pack alpha*op(A)[ic:,pc:] into mr-row panels
+//	    for jc over n in steps of nc:        pack op(B)[pc:,jc:] into nr-column panels
+//	      for each A panel: for each B panel: micro-kernel
+//
+// The A micro-panel (mr×kc) stays in L1 while B panels stream from L2.
+func run(kn kernel, p problem) {
+	if p.m == 0 || p.n == 0 {
+		return
+	}
+	if p.k == 0 || p.alpha == 0 {
+		scaleC(p)
+		return
+	}
+	mr, nr := kn.mr, kn.nr
+	kc := min(kn.kc, p.k)
+	mc := min(kn.mc, roundUp(p.m, mr))
+	nc := min(kn.nc, roundUp(p.n, nr))
+	bf := bufPool.Get().(*buffers)
+	defer bufPool.Put(bf)
+	buf := bf.aligned(kc*mc + kc*nc + mr*nr)
+	ap := buf[:kc*mc]
+	bp := buf[kc*mc : kc*mc+kc*nc]
+	tmp := buf[kc*mc+kc*nc:]
+
+	for pc := 0; pc < p.k; pc += kc {
+		kb := min(kc, p.k-pc)
+		beta := p.beta
+		if pc > 0 {
+			beta = 1
+		}
+		for ic := 0; ic < p.m; ic += mc {
+			mb := min(mc, p.m-ic)
+			packA(ap, p, ic, mb, pc, kb, mr)
+			for jc := 0; jc < p.n; jc += nc {
+				nb := min(nc, p.n-jc)
+				packB(bp, p, pc, kb, jc, nb, nr)
+				for ir := 0; ir < mb; ir += mr {
+					mrr := min(mr, mb-ir)
+					apan := &ap[ir*kb]
+					for jr := 0; jr < nb; jr += nr {
+						nrr := min(nr, nb-jr)
+						bpan := &bp[jr*kb]
+						ci := (ic+ir)*p.ldc + jc + jr
+						if mrr == mr && nrr == nr {
+							kn.fn(kb, apan, bpan, &p.c[ci], p.ldc, beta)
+							continue
+						}
+						// Edge tile: full tile into tmp, then merge the valid part.
+						kn.fn(kb, apan, bpan, &tmp[0], nr, 0)
+						for i := 0; i < mrr; i++ {
+							row := p.c[ci+i*p.ldc : ci+i*p.ldc+nrr]
+							t := tmp[i*nr : i*nr+nrr]
+							if beta == 0 {
+								copy(row, t)
+							} else {
+								for j := range row {
+									row[j] = t[j] + beta*row[j]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// packA writes alpha*op(A)[ic:ic+mb, pc:pc+kb] into dst as panels of mr
+// rows: panel r holds element (i, q) at r*mr*kb + q*mr + i. Rows past mb are
+// zero.
+func packA(dst []float32, p problem, ic, mb, pc, kb, mr int) {
+	alpha := p.alpha
+	for r := 0; r*mr < mb; r++ {
+		pan := dst[r*mr*kb : (r+1)*mr*kb]
+		rows := min(mr, mb-r*mr)
+		i0 := ic + r*mr
+		if !p.transA {
+			for i := 0; i < rows; i++ {
+				src := p.a[(i0+i)*p.lda+pc : (i0+i)*p.lda+pc+kb]
+				for q, v := range src {
+					pan[q*mr+i] = alpha * v
+				}
+			}
+		} else {
+			for q := 0; q < kb; q++ {
+				src := p.a[(pc+q)*p.lda+i0 : (pc+q)*p.lda+i0+rows]
+				d := pan[q*mr : q*mr+rows]
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+			}
+		}
+		if rows < mr {
+			for q := 0; q < kb; q++ {
+				clear(pan[q*mr+rows : q*mr+mr])
+			}
+		}
+	}
+}
+
+// packB writes op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of nr columns:
+// panel s holds element (q, j) at s*nr*kb + q*nr + j. Columns past nb are
+// zero.
+func packB(dst []float32, p problem, pc, kb, jc, nb, nr int) {
+	for s := 0; s*nr < nb; s++ {
+		pan := dst[s*nr*kb : (s+1)*nr*kb]
+		cols := min(nr, nb-s*nr)
+		j0 := jc + s*nr
+		if !p.transB {
+			for q := 0; q < kb; q++ {
+				off := (pc+q)*p.ldb + j0
+				d := pan[q*nr : q*nr+nr]
+				copy(d, p.b[off:off+cols])
+				if cols < nr {
+					clear(d[cols:])
+				}
+			}
+		} else {
+			for j := 0; j < cols; j++ {
+				src := p.b[(j0+j)*p.ldb+pc : (j0+j)*p.ldb+pc+kb]
+				for q, v := range src {
+					pan[q*nr+j] = v
+				}
+			}
+			if cols < nr {
+				for q := 0; q < kb; q++ {
+					clear(pan[q*nr+cols : q*nr+nr])
+				}
+			}
+		}
+	}
+}
+
+// parallel splits p over up to threads goroutines: by column blocks of C
+// when n is wide enough, otherwise by row blocks, each a multiple of the
+// kernel tile. Each goroutine packs its own panels.
+func parallel(kn kernel, threads int, p problem) {
+	if threads <= 1 || p.m == 0 || p.n == 0 {
+		run(kn, p)
+		return
+	}
+	type part struct{ i0, m, j0, n int }
+	var parts []part
+	if colBlocks := (p.n + kn.nr - 1) / kn.nr; colBlocks >= 4*threads || p.n >= p.m {
+		t := min(threads, colBlocks)
+		for w := 0; w < t; w++ {
+			j0 := colBlocks * w / t * kn.nr
+			j1 := min(p.n, colBlocks*(w+1)/t*kn.nr)
+			if j1 > j0 {
+				parts = append(parts, part{0, p.m, j0, j1 - j0})
+			}
+		}
+	} else {
+		rowBlocks := (p.m + kn.mr - 1) / kn.mr
+		t := min(threads, rowBlocks)
+		for w := 0; w < t; w++ {
+			i0 := rowBlocks * w / t * kn.mr
+			i1 := min(p.m, rowBlocks*(w+1)/t*kn.mr)
+			if i1 > i0 {
+				parts = append(parts, part{i0, i1 - i0, 0, p.n})
+			}
+		}
+	}
+	if len(parts) <= 1 {
+		run(kn, p)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, pt := range parts[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(kn, p.sub(pt.i0, pt.m, pt.j0, pt.n))
+		}()
+	}
+	pt := parts[0]
+	run(kn, p.sub(pt.i0, pt.m, pt.j0, pt.n))
+	wg.Wait()
+}

@@ -1,0 +1,26 @@
+package gemm
+
+// kernel is one register-blocked micro-kernel and the cache blocking that
+// suits it. fn computes an mr×nr tile of C from packed panels:
+//
+//	acc[i][j] = sum_{p<k} a[p*mr+i] * b[p*nr+j]
+//	c[i*ldc+j] = acc[i][j] + beta*c[i*ldc+j]   (c not read when beta == 0)
+//
+// a holds k*mr floats, b holds k*nr floats and c an mr×nr tile with row
+// stride ldc. Kernels check nothing.
+type kernel struct {
+	name   string
+	mr, nr int
+	kc     int // depth of a packed block (k steps)
+	mc     int // rows of op(A) packed at once
+	nc     int // columns of op(B) packed at once
+	fn     func(k int, a, b, c *float32, ldc int, beta float32)
+}
+
+// genericKernel is the portable 4×8 kernel, used when no assembly kernel
+// can run (other architectures, -tags noasm/purego, or old x86 CPUs).
+var genericKernel = kernel{name: "generic4x8", mr: 4, nr: 8, kc: 256, mc: 256, nc: 512, fn: kernelGeneric4x8}
+
+// Kernel names the micro-kernel Sgemm uses on this machine right now
+// ("avx512-8x32", "avx2-6x16" or "generic4x8"), for logs and benchmarks.
+func Kernel() string { return pickKernel().name }

@@ -1,0 +1,42 @@
+package gemm
+
+import "unsafe"
+
+// kernelGeneric4x8 is the portable micro-kernel and the reference for the
+// assembly ones: it computes the 4×8 tile
+//
+//	acc[i][j] = sum_{p<k} a[p*4+i] * b[p*8+j]
+//	c[i*ldc+j] = acc[i][j] + beta*c[i*ldc+j]   (c not read when beta == 0)
+func kernelGeneric4x8(k int, a, b, c *float32, ldc int, beta float32) {
+	const mr, nr = 4, 8
+	as := unsafe.Slice(a, k*mr)
+	bs := unsafe.Slice(b, k*nr)
+	var acc [mr][nr]float32
+	for p := 0; p < k; p++ {
+		ap := as[p*mr : p*mr+mr : p*mr+mr]
+		bp := bs[p*nr : p*nr+nr : p*nr+nr]
+		for i := 0; i < mr; i++ {
+			ai := ap[i]
+			r := &acc[i]
+			r[0] += ai * bp[0]
+			r[1] += ai * bp[1]
+			r[2] += ai * bp[2]
+			r[3] += ai * bp[3]
+			r[4] += ai * bp[4]
+			r[5] += ai * bp[5]
+			r[6] += ai * bp[6]
+			r[7] += ai * bp[7]
+		}
+	}
+	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+	for i := 0; i < mr; i++ {
+		row := cs[i*ldc : i*ldc+nr : i*ldc+nr]
+		if beta == 0 {
+			copy(row, acc[i][:])
+			continue
+		}
+		for j := range row {
+			row[j] = acc[i][j] + beta*row[j]
+		}
+	}
+}
