@@ -23,6 +23,40 @@ func SgemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32,
 	parallel(pickKernel(), threads, problem{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc})
 }
 
+// CheckArgs panics with a "gemm:" message when the sizes, strides or slice
+// lengths of an Sgemm call are inconsistent. Other SGEMM backends call it so
+// that every implementation rejects the same calls.
+func CheckArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// Backend is an SGEMM implementation with the semantics of Sgemm and
+// SgemmParallel. Native is this package's; gemm/openblas provides one backed
+// by a system OpenBLAS.
+type Backend interface {
+	Name() string
+	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	SgemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
+// Native is the pure-Go/assembly Backend of this package.
+type Native struct{}
+
+// Name returns "native/" plus the kernel in use, e.g. "native/avx512-8x32".
+func (Native) Name() string { return "native/" + Kernel() }
+
+// Sgemm calls the package-level Sgemm.
+func (Native) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmParallel calls the package-level SgemmParallel.
+func (Native) SgemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	SgemmParallel(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+var _ Backend = Native{}
+
 func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative size m=%d n=%d k=%d", m, n, k))

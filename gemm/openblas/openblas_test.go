@@ -1,0 +1,48 @@
+package openblas_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/preconv/preconv/gemm"
+	"github.com/preconv/preconv/gemm/gemmtest"
+	"github.com/preconv/preconv/gemm/openblas"
+)
+
+func open(t *testing.T) *openblas.Lib {
+	t.Helper()
+	l, err := openblas.Open("")
+	if err != nil {
+		t.Skipf("OpenBLAS not installed (Debian libopenblas0-pthread): %v", err)
+	}
+	t.Logf("%s from %s", l.Name(), l.Path())
+	return l
+}
+
+func TestConformance(t *testing.T) {
+	l := open(t)
+	gemmtest.TestSgemm(t, l.Sgemm)
+	gemmtest.TestSgemm(t, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		l.SgemmParallel(2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	})
+}
+
+func TestOpenMissing(t *testing.T) {
+	_, err := openblas.Open("/nonexistent/libopenblas.so.0")
+	if !errors.Is(err, openblas.ErrNotFound) {
+		t.Fatalf("Open(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	b, err := openblas.Select("", "")
+	if err != nil || b.Name() != (gemm.Native{}).Name() {
+		t.Fatalf("Select(\"\") = %v, %v; want native", b, err)
+	}
+	if _, err := openblas.Select("mkl", ""); !errors.Is(err, openblas.ErrUnknownBackend) {
+		t.Fatalf("Select(mkl) = %v, want ErrUnknownBackend", err)
+	}
+	if _, err := openblas.Select("openblas", "/nonexistent.so"); !errors.Is(err, openblas.ErrNotFound) {
+		t.Fatalf("Select(openblas, missing) = %v, want ErrNotFound", err)
+	}
+}
