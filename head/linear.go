@@ -1,0 +1,80 @@
+package head
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/preconv/preconv/gemm"
+)
+
+// Linear computes y = x·Wᵀ + b with W out×in (PyTorch layout).
+type Linear struct {
+	Weight, Bias *Param
+	in, out      int
+	x            []float32 // last input (training), not owned
+	n            int
+	y, dx        []float32
+}
+
+// NewLinear returns a Linear layer named prefix ("3" → "3.weight", "3.bias")
+// initialised like torch.nn.Linear: weight and bias uniform in
+// [-1/√in, 1/√in] (kaiming_uniform with a=√5), drawn from rng.
+func NewLinear(prefix string, in, out int, rng *rand.Rand) *Linear {
+	l := &Linear{in: in, out: out,
+		Weight: &Param{Name: prefix + ".weight", Shape: []int{out, in}, Data: make([]float32, in*out), Grad: make([]float32, in*out)},
+		Bias:   &Param{Name: prefix + ".bias", Shape: []int{out}, Data: make([]float32, out), Grad: make([]float32, out)},
+	}
+	if rng != nil {
+		bound := 1 / math.Sqrt(float64(in))
+		for i := range l.Weight.Data {
+			l.Weight.Data[i] = float32((rng.Float64()*2 - 1) * bound)
+		}
+		for i := range l.Bias.Data {
+			l.Bias.Data[i] = float32((rng.Float64()*2 - 1) * bound)
+		}
+	}
+	return l
+}
+
+func (l *Linear) Kind() string     { return "Linear" }
+func (l *Linear) In() int          { return l.in }
+func (l *Linear) Out() int         { return l.out }
+func (l *Linear) Params() []*Param { return []*Param{l.Weight, l.Bias} }
+
+// Forward: y[i,o] = Σ_k x[i,k]·W[o,k] + b[o].
+func (l *Linear) Forward(e *Exec, x []float32, n int) []float32 {
+	l.y = grow(l.y, n*l.out)
+	for i := 0; i < n; i++ {
+		copy(l.y[i*l.out:(i+1)*l.out], l.Bias.Data)
+	}
+	if n > 0 {
+		gemm.SgemmParallel(e.Threads, false, true, n, l.out, l.in, 1, x, l.in, l.Weight.Data, l.in, 1, l.y, l.out)
+	}
+	if e.Train {
+		l.x, l.n = x, n
+	}
+	return l.y
+}
+
+// Backward: dW += dyᵀ·x, db += Σ_i dy[i], dx = dy·W.
+func (l *Linear) Backward(e *Exec, dy []float32, needDX bool) []float32 {
+	n := l.n
+	if !l.Weight.Frozen {
+		gemm.SgemmParallel(e.Threads, true, false, l.out, l.in, n, 1, dy, l.out, l.x, l.in, 1, l.Weight.Grad, l.in)
+	}
+	if !l.Bias.Frozen {
+		g := l.Bias.Grad
+		for i := 0; i < n; i++ {
+			row := dy[i*l.out : (i+1)*l.out]
+			for o, v := range row {
+				g[o] += v
+			}
+		}
+	}
+	if !needDX {
+		return nil
+	}
+	l.dx = grow(l.dx, n*l.in)
+	gemm.SgemmParallel(e.Threads, false, false, n, l.in, l.out, 1, dy, l.out, l.Weight.Data, l.in, 0, l.dx, l.in)
+	return l.dx
+}
