@@ -1,0 +1,42 @@
+// Package imageset turns folders of photos into batches of normalized
+// float32 tensors: dataset listing (ImageFolder trees, CSV/JSONL manifests,
+// content-hash splits), safe decoding (JPEG, PNG, GIF, BMP, WebP with EXIF
+// orientation and decompression-bomb limits), torchvision/PIL-exact
+// preprocessing, and a parallel, deterministic, cancellable loader.
+//
+// # Datasets
+//
+// Scan lists an ImageFolder tree (root/<class>/<image>) the way torchvision's
+// ImageFolder does: classes are the sorted names of root's subdirectories,
+// files are kept when their extension is one of torchvision's
+// IMG_EXTENSIONS, nested folders under a class are included, symlinks to files
+// and directories are followed (loops are detected and skipped), and the items
+// are sorted by class and then by slash-separated relative path. ReadManifest
+// reads CSV (path,label) or JSONL ({"path":...,"label":...}) lists. Hash fills
+// each item's SHA-256 in parallel and SplitByHash assigns "train"/"valid" from
+// the content hash, so the split is stable when files are added or renamed.
+//
+// # Preprocessing
+//
+// A Preprocess is a plain value whose canonical JSON form (json.Marshal)
+// names every choice that changes the output pixels; it is meant to be part
+// of a feature cache key. Named("torchvision") reproduces
+// Resize(256) → CenterCrop(224) → ToTensor → Normalize(ImageNet) of
+// torchvision 0.14 with PIL 9.4: the resampler is a re-implementation of
+// PIL's ImagingResample (separable filters whose support is scaled by the
+// downscale factor, 22-bit fixed-point coefficients, an 8-bit intermediate
+// after the horizontal pass), evaluated only for the rows and columns that
+// survive the crop. JPEG chroma is upsampled with libjpeg's "fancy"
+// triangle filter and converted with libjpeg's fixed-point YCbCr tables, so
+// the remaining difference to PIL is the IDCT (Go's versus libjpeg's), of
+// the order of one 8-bit level. Output is CHW float32, also for models that
+// came from TF.js or Keras: preconv's engine is NCHW.
+//
+// # Loading
+//
+// Load decodes and preprocesses items with N workers and yields batches in
+// item order whatever N is; at most Prefetch batches are in flight, so memory
+// is bounded. A file that cannot be read, decoded or is too large becomes an
+// *ItemError in its batch's Errors; the loader keeps going. Batches are
+// byte-for-byte identical for any worker count.
+package imageset

@@ -1,0 +1,305 @@
+package imageset
+
+import (
+	"image"
+	"image/color"
+)
+
+// rowReader converts rows of a decoded image to interleaved 8-bit RGB with
+// PIL's convert("RGB") semantics. row(y, x0, x1, dst) writes pixels
+// [x0, x1) of row y (coordinates relative to Bounds().Min) into
+// dst[0:3*(x1-x0)].
+type rowReader interface {
+	row(y, x0, x1 int, dst []uint8)
+}
+
+// libjpeg's fixed-point YCbCr→RGB tables (jdcolor.c, SCALEBITS 16), so JPEG
+// colors match PIL's (libjpeg-turbo's) conversion exactly.
+var crR, cbB, crG, cbG [256]int32
+
+func init() {
+	const scaleBits = 16
+	const half = 1 << (scaleBits - 1)
+	fix := func(x float64) int32 { return int32(x*(1<<scaleBits) + 0.5) }
+	for i := 0; i < 256; i++ {
+		x := int32(i - 128)
+		crR[i] = (fix(1.40200)*x + half) >> scaleBits
+		cbB[i] = (fix(1.77200)*x + half) >> scaleBits
+		crG[i] = -fix(0.71414) * x
+		cbG[i] = -fix(0.34414)*x + half
+	}
+}
+
+func clampU8(v int32) uint8 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return uint8(v)
+}
+
+func yccToRGB(y, cb, cr uint8, d []uint8) {
+	Y := int32(y)
+	d[0] = clampU8(Y + crR[cr])
+	d[1] = clampU8(Y + ((cbG[cb] + crG[cr]) >> 16))
+	d[2] = clampU8(Y + cbB[cb])
+}
+
+func newRowReader(img image.Image) rowReader {
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return newYCbCrReader(m)
+	case *image.Gray:
+		return grayReader{m}
+	case *image.CMYK:
+		return cmykReader{m}
+	case *image.NRGBA:
+		return nrgbaReader{m}
+	case *image.RGBA:
+		return rgbaReader{m}
+	case *image.Paletted:
+		r := paletteReader{m: m}
+		for i, c := range m.Palette {
+			if i >= 256 {
+				break
+			}
+			n := color.NRGBAModel.Convert(c).(color.NRGBA)
+			r.lut[i] = [3]uint8{n.R, n.G, n.B}
+		}
+		return r
+	case *image.Gray16:
+		return gray16Reader{m}
+	case *image.RGBA64:
+		return rgba64Reader{m}
+	case *image.NRGBA64:
+		return nrgba64Reader{m}
+	}
+	return genericReader{img}
+}
+
+type grayReader struct{ m *image.Gray }
+
+func (r grayReader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+x0 : y*r.m.Stride+x1]
+	for i, v := range p {
+		d[3*i], d[3*i+1], d[3*i+2] = v, v, v
+	}
+}
+
+// cmykReader follows PIL's cmyk2rgb (Convert.c): r = (255-k) -
+// MULDIV255(c, 255-k). Go's jpeg decoder already undoes Adobe's inversion.
+type cmykReader struct{ m *image.CMYK }
+
+func (r cmykReader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+4*x0 : y*r.m.Stride+4*x1]
+	for i := 0; i+3 < len(p); i += 4 {
+		nk := 255 - int32(p[i+3])
+		for c := 0; c < 3; c++ {
+			t := int32(p[i+c])*nk + 128
+			d[3*(i/4)+c] = clampU8(nk - ((t>>8)+t)>>8)
+		}
+	}
+}
+
+type nrgbaReader struct{ m *image.NRGBA }
+
+func (r nrgbaReader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+4*x0 : y*r.m.Stride+4*x1]
+	for i := 0; i+3 < len(p); i += 4 {
+		j := 3 * (i / 4)
+		d[j], d[j+1], d[j+2] = p[i], p[i+1], p[i+2]
+	}
+}
+
+type rgbaReader struct{ m *image.RGBA }
+
+func (r rgbaReader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+4*x0 : y*r.m.Stride+4*x1]
+	for i := 0; i+3 < len(p); i += 4 {
+		j := 3 * (i / 4)
+		a := p[i+3]
+		if a == 255 {
+			d[j], d[j+1], d[j+2] = p[i], p[i+1], p[i+2]
+			continue
+		}
+		n := color.NRGBAModel.Convert(color.RGBA{p[i], p[i+1], p[i+2], a}).(color.NRGBA)
+		d[j], d[j+1], d[j+2] = n.R, n.G, n.B
+	}
+}
+
+type paletteReader struct {
+	m   *image.Paletted
+	lut [256][3]uint8
+}
+
+func (r paletteReader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+x0 : y*r.m.Stride+x1]
+	for i, v := range p {
+		c := r.lut[v]
+		d[3*i], d[3*i+1], d[3*i+2] = c[0], c[1], c[2]
+	}
+}
+
+// 16-bit images keep the high byte, as PIL does for 16-bit RGB(A) PNGs
+// ("RGB;16B"). For 16-bit grayscale PIL opens mode "I" and convert("RGB")
+// clips values to 255 (nearly all white); preconv keeps the high byte
+// instead, a deliberate deviation.
+type gray16Reader struct{ m *image.Gray16 }
+
+func (r gray16Reader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+2*x0 : y*r.m.Stride+2*x1]
+	for i := 0; i+1 < len(p); i += 2 {
+		j := 3 * (i / 2)
+		d[j], d[j+1], d[j+2] = p[i], p[i], p[i]
+	}
+}
+
+type rgba64Reader struct{ m *image.RGBA64 }
+
+func (r rgba64Reader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+8*x0 : y*r.m.Stride+8*x1]
+	for i := 0; i+7 < len(p); i += 8 {
+		j := 3 * (i / 8)
+		if p[i+6] == 0xff && p[i+7] == 0xff {
+			d[j], d[j+1], d[j+2] = p[i], p[i+2], p[i+4]
+			continue
+		}
+		c := color.RGBA64{uint16(p[i])<<8 | uint16(p[i+1]), uint16(p[i+2])<<8 | uint16(p[i+3]),
+			uint16(p[i+4])<<8 | uint16(p[i+5]), uint16(p[i+6])<<8 | uint16(p[i+7])}
+		n := color.NRGBA64Model.Convert(c).(color.NRGBA64)
+		d[j], d[j+1], d[j+2] = uint8(n.R>>8), uint8(n.G>>8), uint8(n.B>>8)
+	}
+}
+
+type nrgba64Reader struct{ m *image.NRGBA64 }
+
+func (r nrgba64Reader) row(y, x0, x1 int, d []uint8) {
+	p := r.m.Pix[y*r.m.Stride+8*x0 : y*r.m.Stride+8*x1]
+	for i := 0; i+7 < len(p); i += 8 {
+		j := 3 * (i / 8)
+		d[j], d[j+1], d[j+2] = p[i], p[i+2], p[i+4]
+	}
+}
+
+type genericReader struct{ m image.Image }
+
+func (r genericReader) row(y, x0, x1 int, d []uint8) {
+	b := r.m.Bounds()
+	for x := x0; x < x1; x++ {
+		n := color.NRGBAModel.Convert(r.m.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+		j := 3 * (x - x0)
+		d[j], d[j+1], d[j+2] = n.R, n.G, n.B
+	}
+}
+
+// ycbcrReader upsamples chroma with libjpeg's "fancy" triangle filters
+// (jdsample.c h2v1/h2v2/h1v2_fancy_upsample, edges replicated) and converts
+// with libjpeg's tables. Ratios other than 4:4:4, 4:2:2, 4:2:0 and 4:4:0 use
+// plain replication, as libjpeg does for them.
+type ycbcrReader struct {
+	m      *image.YCbCr
+	w, h   int // image size
+	cw, ch int // real chroma plane size (ceil of the subsampled size)
+	hs, vs int // 1 or 2: horizontal and vertical chroma factors for fancy paths
+	fancy  bool
+	cb, cr []uint8 // upsampled chroma for one row, scratch
+}
+
+func newYCbCrReader(m *image.YCbCr) *ycbcrReader {
+	b := m.Bounds()
+	r := &ycbcrReader{m: m, w: b.Dx(), h: b.Dy(), hs: 1, vs: 1, fancy: true}
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio444:
+	case image.YCbCrSubsampleRatio422:
+		r.hs = 2
+	case image.YCbCrSubsampleRatio420:
+		r.hs, r.vs = 2, 2
+	case image.YCbCrSubsampleRatio440:
+		r.vs = 2
+	default:
+		r.fancy = false
+	}
+	r.cw, r.ch = (r.w+r.hs-1)/r.hs, (r.h+r.vs-1)/r.vs
+	// Fancy paths index planes from (0,0); sub-images fall back.
+	if b.Min != (image.Point{}) {
+		r.fancy = false
+	}
+	return r
+}
+
+func (r *ycbcrReader) row(y, x0, x1 int, d []uint8) {
+	m := r.m
+	if !r.fancy {
+		b := m.Bounds()
+		for x := x0; x < x1; x++ {
+			yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
+			ci := m.COffset(b.Min.X+x, b.Min.Y+y)
+			yccToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci], d[3*(x-x0):])
+		}
+		return
+	}
+	n := x1 - x0
+	if cap(r.cb) < n {
+		r.cb, r.cr = make([]uint8, n), make([]uint8, n)
+	}
+	cb, cr := r.cb[:n], r.cr[:n]
+	r.upsample(m.Cb, y, x0, x1, cb)
+	r.upsample(m.Cr, y, x0, x1, cr)
+	yrow := m.Y[y*m.YStride+x0 : y*m.YStride+x1]
+	for i, yv := range yrow {
+		yccToRGB(yv, cb[i], cr[i], d[3*i:3*i+3])
+	}
+}
+
+// upsample writes the full-resolution chroma of image row y, columns
+// [x0, x1), into dst.
+func (r *ycbcrReader) upsample(plane []uint8, y, x0, x1 int, dst []uint8) {
+	cs := r.m.CStride
+	clampC := func(i int) int { return min(max(i, 0), r.cw-1) }
+	switch {
+	case r.hs == 1 && r.vs == 1:
+		copy(dst, plane[y*cs+x0:y*cs+x1])
+	case r.hs == 2 && r.vs == 1: // h2v1
+		row := plane[y*cs : y*cs+r.cw]
+		for x := x0; x < x1; x++ {
+			i := x >> 1
+			c := 3 * int32(row[i])
+			if x&1 == 0 {
+				dst[x-x0] = uint8((c + int32(row[clampC(i-1)]) + 1) >> 2)
+			} else {
+				dst[x-x0] = uint8((c + int32(row[clampC(i+1)]) + 2) >> 2)
+			}
+		}
+	case r.hs == 1 && r.vs == 2: // h1v2
+		cy := y >> 1
+		ny := cy - 1
+		bias := int32(1)
+		if y&1 == 1 {
+			ny, bias = cy+1, 2
+		}
+		ny = min(max(ny, 0), r.ch-1)
+		r0, r1 := plane[cy*cs:cy*cs+r.cw], plane[ny*cs:ny*cs+r.cw]
+		for x := x0; x < x1; x++ {
+			dst[x-x0] = uint8((3*int32(r0[x]) + int32(r1[x]) + bias) >> 2)
+		}
+	default: // h2v2
+		cy := y >> 1
+		ny := cy - 1
+		if y&1 == 1 {
+			ny = cy + 1
+		}
+		ny = min(max(ny, 0), r.ch-1)
+		r0, r1 := plane[cy*cs:cy*cs+r.cw], plane[ny*cs:ny*cs+r.cw]
+		colsum := func(i int) int32 { i = clampC(i); return 3*int32(r0[i]) + int32(r1[i]) }
+		for x := x0; x < x1; x++ {
+			i := x >> 1
+			if x&1 == 0 {
+				dst[x-x0] = uint8((3*colsum(i) + colsum(i-1) + 8) >> 4)
+			} else {
+				dst[x-x0] = uint8((3*colsum(i) + colsum(i+1) + 7) >> 4)
+			}
+		}
+	}
+}
