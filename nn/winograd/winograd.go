@@ -137,9 +137,22 @@ func (wt *Weights) ScratchBytes() int {
 	return 4 * a * a * (wt.Cin + wt.Cout) * wt.BlockTiles
 }
 
+// xiStride returns the distance in floats between consecutive ξ matrices of
+// rows×tb elements: rounded up to whole 64-byte lines, and an odd number of
+// lines, so that the a² elements of one tile written or read together fall
+// in different L1/L2 cache sets (an even power-of-two stride would put all
+// 36 in the same set).
+func xiStride(rows, tb int) int {
+	s := (rows*tb + 15) &^ 15
+	if (s/16)%2 == 0 {
+		s += 16
+	}
+	return s
+}
+
 func (wt *Weights) getScratch() *scratch {
 	_, a := wt.Variant.outTile()
-	nv, nm := a*a*wt.Cin*wt.BlockTiles, a*a*wt.Cout*wt.BlockTiles
+	nv, nm := a*a*xiStride(wt.Cin, wt.BlockTiles), a*a*xiStride(wt.Cout, wt.BlockTiles)
 	if s, ok := wt.pool.Get().(*scratch); ok && len(s.v) >= nv && len(s.m) >= nm && len(s.tiles) >= wt.BlockTiles {
 		return s
 	}
@@ -278,25 +291,25 @@ func (p *plan) block(s *scratch, t0, tb int) {
 		}
 	}
 
-	v := s.v[:nxi*cin*tb]
-	mm := s.m[:nxi*cout*tb]
-	p.inputTransform(v, tiles)
+	vs, ms := xiStride(cin, tb), xiStride(cout, tb)
+	v := s.v[:nxi*vs]
+	mm := s.m[:nxi*ms]
+	p.inputTransform(v, vs, tiles)
 	for xi := 0; xi < nxi; xi++ {
 		gemm.SgemmParallel(p.gemmThreads, false, false, cout, tb, cin,
 			1, wt.u[xi*cout*cin:(xi+1)*cout*cin], cin,
-			v[xi*cin*tb:(xi+1)*cin*tb], tb,
-			0, mm[xi*cout*tb:(xi+1)*cout*tb], tb)
+			v[xi*vs:xi*vs+cin*tb], tb,
+			0, mm[xi*ms:xi*ms+cout*tb], tb)
 	}
-	p.outputTransform(mm, tiles)
+	p.outputTransform(mm, ms, tiles)
 }
 
-// inputTransform fills v[(ξ*cin+c)*tb+t] = (Bᵀ d B)[ξ] for every channel c
+// inputTransform fills v[ξ*stride+c*tb+t] = (Bᵀ d B)[ξ] for every channel c
 // and tile t of the block.
-func (p *plan) inputTransform(v []float32, tiles []tileInfo) {
+func (p *plan) inputTransform(v []float32, stride int, tiles []tileInfo) {
 	tb := len(tiles)
 	_, a := p.wt.Variant.outTile()
 	f2 := p.wt.Variant == F2x2
-	stride := p.cin * tb
 	hw, w := p.h*p.w, p.w
 	var d [36]float32
 	for c := 0; c < p.cin; c++ {
@@ -337,14 +350,13 @@ func (p *plan) inputTransform(v []float32, tiles []tileInfo) {
 }
 
 // outputTransform computes Y = Aᵀ M A for every output channel and tile of
-// the block from mm[(ξ*cout+o)*tb+t], adds bias, applies ReLU and writes the
+// the block from mm[ξ*stride+o*tb+t], adds bias, applies ReLU and writes the
 // valid part of each tile to dst.
-func (p *plan) outputTransform(mm []float32, tiles []tileInfo) {
+func (p *plan) outputTransform(mm []float32, stride int, tiles []tileInfo) {
 	tb := len(tiles)
 	cout := p.wt.Cout
 	m, _ := p.wt.Variant.outTile()
 	f2 := p.wt.Variant == F2x2
-	stride := cout * tb
 	ohw, ow := p.oh*p.ow, p.ow
 	var y [16]float32
 	for o := 0; o < cout; o++ {
