@@ -1,0 +1,199 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	for _, dt := range []string{"f32", "f16"} {
+		t.Run(dt, func(t *testing.T) {
+			dir := t.TempDir()
+			items := testItems(23)
+			spec := testSpec(dt, 4, 3, 2)
+			failed := map[int]bool{7: true}
+			plan := extract(t, dir, spec, items, failed, WithChunkRows(5))
+			if len(plan.Todo) != 23 || plan.Reused != 0 || plan.Kept != 0 {
+				t.Fatalf("fresh plan: todo %d reused %d kept %d", len(plan.Todo), plan.Reused, plan.Kept)
+			}
+			s := checkStore(t, dir, items, dt, failed)
+			if s.Spec().Digest() != spec.Digest() || s.Provenance().Failed != 1 {
+				t.Errorf("provenance %+v", s.Provenance())
+			}
+			tr, va := s.Split("train"), s.Split("valid")
+			if tr.Len()+va.Len() != s.Len() || va.Len() != 4 {
+				t.Errorf("splits train %d valid %d of %d", tr.Len(), va.Len(), s.Len())
+			}
+			// Batched read through a split view equals single reads.
+			idx := []int{3, 0, 2}
+			got := make([]float32, 3*24)
+			if err := va.Read(idx, got); err != nil {
+				t.Fatal(err)
+			}
+			for k, i := range idx {
+				want := expectFor(va.Record(i).Key, 24, dt)
+				if !slices.Equal(got[k*24:(k+1)*24], want) {
+					t.Errorf("valid item %d differs", i)
+				}
+			}
+			// Rerun with the same inputs: only the failed item is retried.
+			plan = extract(t, dir, spec, items, nil, WithChunkRows(5))
+			if !slices.Equal(plan.Todo, []int{7}) || plan.Kept != 18 || plan.Reused != 4 {
+				t.Fatalf("rerun plan: %+v", plan)
+			}
+			checkStore(t, dir, items, dt, nil)
+		})
+	}
+}
+
+func TestEpochOrder(t *testing.T) {
+	dir := t.TempDir()
+	items := testItems(50)
+	extract(t, dir, testSpec("f32", 2), items, nil, WithChunkRows(4))
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []*Store{s, s.Split("train")} {
+		a, b, c := v.EpochOrder(1, 0), v.EpochOrder(1, 0), v.EpochOrder(1, 1)
+		if !slices.Equal(a, b) || slices.Equal(a, c) {
+			t.Fatal("EpochOrder not a function of (seed, epoch)")
+		}
+		sorted := slices.Clone(a)
+		slices.Sort(sorted)
+		for i, x := range sorted {
+			if x != i {
+				t.Fatalf("EpochOrder is not a permutation of 0..%d", v.Len()-1)
+			}
+		}
+		// Chunk-aware: the first 4*4 rows come from at most 4 chunks.
+		chunks := map[int]bool{}
+		for _, i := range a[:min(len(a), 12)] {
+			chunks[v.idx[i]/4] = true
+		}
+		if len(chunks) > 4 {
+			t.Errorf("first window spans %d chunks", len(chunks))
+		}
+	}
+}
+
+func TestPrefetchAndSmallCache(t *testing.T) {
+	dir := t.TempDir()
+	items := testItems(64)
+	extract(t, dir, testSpec("f16", 8, 8), items, nil, WithChunkRows(4))
+	s, err := Open(dir, WithCacheBytes(3*4*64*4), WithWorkers(2), WithReadahead(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := s.EpochOrder(7, 3)
+	s.Prefetch(order)
+	dst := make([]float32, 5*64)
+	for i := 0; i+5 <= len(order); i += 5 {
+		if err := s.Read(order[i:i+5], dst); err != nil {
+			t.Fatal(err)
+		}
+		for k, j := range order[i : i+5] {
+			if !slices.Equal(dst[k*64:(k+1)*64], expectFor(s.Record(j).Key, 64, "f16")) {
+				t.Fatalf("item %d differs", j)
+			}
+		}
+	}
+	s.c.mu.Lock()
+	n := s.c.lru.Len()
+	s.c.mu.Unlock()
+	if n > 4 {
+		t.Errorf("cache holds %d chunks, budget is 3", n)
+	}
+}
+
+func TestDamagedChunk(t *testing.T) {
+	dir := t.TempDir()
+	items := testItems(20)
+	spec := testSpec("f32", 16)
+	extract(t, dir, spec, items, nil, WithChunkRows(8))
+	p := filepath.Join(dir, "features", "1.0")
+	b, _ := os.ReadFile(p)
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(p, b, 0o644)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, 16)
+	if err := s.Read([]int{9}, dst); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("read of damaged chunk: %v, want ErrDamaged", err)
+	}
+	if err := s.Read([]int{1}, dst); err != nil {
+		t.Fatalf("read of intact chunk: %v", err)
+	}
+	rep, err := Verify(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || len(rep.Problems) != 1 || rep.Problems[0].Chunk != 1 {
+		t.Fatalf("verify: %+v", rep)
+	}
+	plan := extract(t, dir, spec, items, nil, WithChunkRows(8))
+	if !slices.Equal(plan.Todo, []int{8, 9, 10, 11, 12, 13, 14, 15}) {
+		t.Fatalf("todo after damage: %v", plan.Todo)
+	}
+	if !containsSub(plan.Reasons, "chunk 1 damaged (checksum mismatch)") {
+		t.Errorf("reasons %q", plan.Reasons)
+	}
+	checkStore(t, dir, items, "f32", nil)
+	if rep, _ := Verify(dir); !rep.OK() {
+		t.Errorf("verify after repair: %+v", rep)
+	}
+}
+
+func TestLock(t *testing.T) {
+	dir := t.TempDir()
+	items := testItems(3)
+	w, _, err := Prepare(t.Context(), dir, testSpec("f32", 2), nil, items)
+	if err == nil {
+		t.Fatal("labels outside classes accepted")
+	}
+	w, _, err = Prepare(t.Context(), dir, testSpec("f32", 2), []string{"a", "b", "c"}, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Prepare(t.Context(), dir, testSpec("f32", 2), []string{"a", "b", "c"}, items); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second writer: %v, want ErrLocked", err)
+	}
+	w.Close()
+	// A stale lock (dead pid on this host) is taken over with a note.
+	host, _ := os.Hostname()
+	os.WriteFile(filepath.Join(dir, ".preconv", "lock"), []byte(`{"pid":999999999,"host":"`+host+`","since":"2026-01-01T00:00:00Z"}`), 0o644)
+	w, plan, err := Prepare(t.Context(), dir, testSpec("f32", 2), []string{"a", "b", "c"}, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if !containsSub(plan.Reasons, "took over stale lock of pid 999999999") {
+		t.Errorf("reasons %q", plan.Reasons)
+	}
+	if _, err := Open(dir); !errors.Is(err, ErrIncomplete) {
+		t.Errorf("Open during write: %v, want ErrIncomplete", err)
+	}
+}
+
+func containsSub(list []string, sub string) bool {
+	for _, s := range list {
+		if len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
