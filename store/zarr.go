@@ -176,7 +176,7 @@ func newCodec(level int, maxBytes int) (*codec, error) {
 	var err error
 	if level > 0 {
 		c.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-			zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true))
+			zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true), zstd.WithSingleSegment(true))
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +193,8 @@ func newCodec(level int, maxBytes int) (*codec, error) {
 }
 
 // compress returns the chunk file bytes for raw. zstd frames carry the
-// content size (numcodecs' Zstd codec needs it to decode).
+// content size: they are single-segment frames, because numcodecs 0.11's
+// Zstd codec cannot decode frames without it.
 func (c *codec) compress(raw []byte) []byte {
 	if c.enc == nil {
 		return append([]byte(nil), raw...)
