@@ -9,7 +9,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/webp"
@@ -65,21 +64,7 @@ func Sniff(b []byte) Format {
 // does. Errors wrap ErrEmpty, ErrNotFile, ErrFormat, ErrCorrupt or
 // ErrTooLarge and name the file.
 func DecodeFile(path string, maxPixels int64) (image.Image, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotFile, st.Mode().Type())
-	}
-	if st.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes, limit %d: %w", path, st.Size(), MaxFileBytes, ErrTooLarge)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	img, err := Decode(b, maxPixels)
+	img, err := decodePath(path, maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
