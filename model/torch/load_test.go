@@ -1,0 +1,131 @@
+package torch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/preconv/preconv/tensor"
+)
+
+// TestDTypesAndViews loads dtypes.pth (zip) and dtypes_legacy.pth, written
+// by testdata/gen_fixtures.py with torch 1.13, and compares with the values
+// torch itself printed to dtypes.json.
+func TestDTypesAndViews(t *testing.T) {
+	raw, err := os.ReadFile("testdata/dtypes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		Tensors map[string]struct {
+			Shape  []int     `json:"shape"`
+			Values []float32 `json:"values"`
+		} `json:"tensors"`
+	}
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"testdata/dtypes.pth", "testdata/dtypes_legacy.pth"} {
+		sd, err := Load(file)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if len(sd) != len(want.Tensors) {
+			t.Errorf("%s: %d tensors, want %d", file, len(sd), len(want.Tensors))
+		}
+		for name, w := range want.Tensors {
+			got, ok := sd[name]
+			if !ok {
+				t.Errorf("%s: missing %q", file, name)
+				continue
+			}
+			if !tensor.SameShape(got.Shape, w.Shape) {
+				t.Errorf("%s: %q shape %v, want %v", file, name, got.Shape, w.Shape)
+				continue
+			}
+			for i := range w.Values {
+				if got.Data[i] != w.Values[i] {
+					t.Errorf("%s: %q[%d] = %g, want %g", file, name, i, got.Data[i], w.Values[i])
+					break
+				}
+			}
+		}
+	}
+}
+
+// TestHostileRefused checks pickles that call os.system or builtins.eval
+// (written by testdata/gen_fixtures.py) are refused naming the global.
+func TestHostileRefused(t *testing.T) {
+	os.Remove("/tmp/preconv_pwned")
+	for file, global := range map[string]string{"testdata/hostile.pth": "system", "testdata/hostile_eval.pkl.pth": "eval"} {
+		_, err := Load(file)
+		if !errors.Is(err, ErrForbidden) {
+			t.Errorf("%s: err = %v, want ErrForbidden", file, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), global) {
+			t.Errorf("%s: error %q does not name %s", file, err, global)
+		}
+	}
+	if _, err := os.Stat("/tmp/preconv_pwned"); err == nil {
+		t.Fatal("hostile pickle was executed")
+	}
+}
+
+func TestTruncatedAndCorrupt(t *testing.T) {
+	for _, file := range []string{"testdata/dtypes.pth", "testdata/dtypes_legacy.pth", "../testdata/vggs.pth"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{0, 3, 10, len(b) / 3, len(b) / 2, len(b) - 20, len(b) - 1} {
+			if _, err := LoadReader(bytes.NewReader(b[:n]), int64(n)); err == nil {
+				t.Errorf("%s truncated to %d bytes: no error", file, n)
+			}
+		}
+		// Flip bytes at spread positions: must never panic.
+		for i := 0; i < len(b); i += max(1, len(b)/200) {
+			c := append([]byte(nil), b...)
+			c[i] ^= 0xff
+			LoadReader(bytes.NewReader(c), int64(len(c)))
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	if _, err := Load("testdata/dtypes.pth", WithMaxTensorElements(10)); !errors.Is(err, ErrLimit) {
+		t.Errorf("element limit: %v", err)
+	}
+	if _, err := Load("testdata/dtypes.pth", WithMaxTotalBytes(64)); !errors.Is(err, ErrLimit) {
+		t.Errorf("byte limit: %v", err)
+	}
+	if _, err := Load("testdata/dtypes_legacy.pth", WithMaxTotalBytes(64)); !errors.Is(err, ErrLimit) {
+		t.Errorf("legacy byte limit: %v", err)
+	}
+	if _, err := Load("testdata/dtypes.pth", WithMaxPickleBytes(100)); !errors.Is(err, ErrLimit) {
+		t.Errorf("pickle limit: %v", err)
+	}
+}
+
+func TestScanPickleLengths(t *testing.T) {
+	// BINBYTES8 claiming 2^62 bytes must be refused before any allocation.
+	p := []byte{0x80, 2, 0x8e, 0, 0, 0, 0, 0, 0, 0, 0x40, '.'}
+	if _, err := scanPickle(p); !errors.Is(err, ErrFormat) {
+		t.Errorf("huge BINBYTES8: %v", err)
+	}
+	if _, err := scanPickle([]byte{0x80, 2, 'c', 'o', 's', '\n', 's', 'y', 's', 't', 'e', 'm', '\n', '.'}); !errors.Is(err, ErrForbidden) {
+		t.Errorf("GLOBAL os.system: %v", err)
+	}
+}
+
+func TestHalf(t *testing.T) {
+	// IEEE 754 binary16 reference values.
+	for bits, want := range map[uint16]float32{0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x0001: 5.960464477539063e-08, 0x3555: 0.333251953125} {
+		if got := halfToFloat(bits); got != want {
+			t.Errorf("half %#04x = %g, want %g", bits, got, want)
+		}
+	}
+}
