@@ -2,6 +2,7 @@ package winograd
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -66,6 +67,11 @@ type Weights struct {
 type scratch struct {
 	v, m  []float32
 	tiles []tileInfo
+	// Per group of 16 tiles, for the group kernels: input lane offsets and
+	// masks (inIdx, inMask) and output lane offsets and masks.
+	inIdx, outIdx []([16]int32)
+	inMask        []([36]uint16)
+	outMask       []([16]uint16)
 }
 
 // tileInfo locates one tile of a block in the input and output tensors.
@@ -152,11 +158,17 @@ func xiStride(rows, tb int) int {
 
 func (wt *Weights) getScratch() *scratch {
 	_, a := wt.Variant.outTile()
-	nv, nm := a*a*xiStride(wt.Cin, wt.BlockTiles), a*a*xiStride(wt.Cout, wt.BlockTiles)
+	ldt := (wt.BlockTiles + 15) &^ 15
+	nv, nm := a*a*xiStride(wt.Cin, ldt), a*a*xiStride(wt.Cout, ldt)
 	if s, ok := wt.pool.Get().(*scratch); ok && len(s.v) >= nv && len(s.m) >= nm && len(s.tiles) >= wt.BlockTiles {
 		return s
 	}
-	return &scratch{v: make([]float32, nv), m: make([]float32, nm), tiles: make([]tileInfo, wt.BlockTiles)}
+	ng := ldt / 16
+	return &scratch{
+		v: make([]float32, nv), m: make([]float32, nm), tiles: make([]tileInfo, wt.BlockTiles),
+		inIdx: make([][16]int32, ng), outIdx: make([][16]int32, ng),
+		inMask: make([][36]uint16, ng), outMask: make([][16]uint16, ng),
+	}
 }
 
 // OutSize returns the output height and width of Conv for an h×w input and
@@ -217,6 +229,10 @@ func Conv(dst, x []float32, n, cin, h, w int, wt *Weights, bias []float32, padTo
 		wt: wt, x: x, dst: dst, bias: bias, relu: relu,
 		cin: cin, h: h, w: w, oh: oh, ow: ow, pt: padTop, pl: padLeft,
 		m: m, th: (oh + m - 1) / m, tw: (ow + m - 1) / m,
+		// The group kernels address lanes with 32-bit offsets.
+		groups: wt.Variant == F4x4 && haveGroupKernels() &&
+			int64(n)*int64(cin)*int64(h)*int64(w) < 1<<31-64 &&
+			int64(n)*int64(wt.Cout)*int64(oh)*int64(ow) < 1<<31-64,
 	}
 	total := n * p.th * p.tw
 	bt := min(wt.BlockTiles, total)
@@ -263,6 +279,7 @@ type plan struct {
 	oh, ow, pt, pl int
 	m, th, tw      int
 	gemmThreads    int
+	groups         bool // use the 16-tile group kernels (F(4×4), AVX-512)
 }
 
 // block computes tiles [t0, t0+tb) of the flattened (image, tile row, tile
@@ -291,23 +308,34 @@ func (p *plan) block(s *scratch, t0, tb int) {
 		}
 	}
 
-	vs, ms := xiStride(cin, tb), xiStride(cout, tb)
+	// V and M hold a² matrices of rows×ldt (tile columns padded to 16 for
+	// the group kernels), xiStride apart.
+	ldt := (tb + 15) &^ 15
+	vs, ms := xiStride(cin, ldt), xiStride(cout, ldt)
 	v := s.v[:nxi*vs]
 	mm := s.m[:nxi*ms]
-	p.inputTransform(v, vs, tiles)
+	if p.groups {
+		p.buildGroups(s, tiles)
+		p.inputGroups(v, vs, ldt, s)
+	} else {
+		p.inputTransform(v, vs, ldt, tiles)
+	}
 	for xi := 0; xi < nxi; xi++ {
 		gemm.SgemmParallel(p.gemmThreads, false, false, cout, tb, cin,
 			1, wt.u[xi*cout*cin:(xi+1)*cout*cin], cin,
-			v[xi*vs:xi*vs+cin*tb], tb,
-			0, mm[xi*ms:xi*ms+cout*tb], tb)
+			v[xi*vs:xi*vs+cin*ldt], ldt,
+			0, mm[xi*ms:xi*ms+cout*ldt], ldt)
 	}
-	p.outputTransform(mm, ms, tiles)
+	if p.groups {
+		p.outputGroups(mm, ms, ldt, s)
+	} else {
+		p.outputTransform(mm, ms, ldt, tiles)
+	}
 }
 
-// inputTransform fills v[ξ*stride+c*tb+t] = (Bᵀ d B)[ξ] for every channel c
+// inputTransform fills v[ξ*stride+c*ldt+t] = (Bᵀ d B)[ξ] for every channel c
 // and tile t of the block.
-func (p *plan) inputTransform(v []float32, stride int, tiles []tileInfo) {
-	tb := len(tiles)
+func (p *plan) inputTransform(v []float32, stride, tb int, tiles []tileInfo) {
 	_, a := p.wt.Variant.outTile()
 	f2 := p.wt.Variant == F2x2
 	hw, w := p.h*p.w, p.w
@@ -350,10 +378,9 @@ func (p *plan) inputTransform(v []float32, stride int, tiles []tileInfo) {
 }
 
 // outputTransform computes Y = Aᵀ M A for every output channel and tile of
-// the block from mm[ξ*stride+o*tb+t], adds bias, applies ReLU and writes the
+// the block from mm[ξ*stride+o*ldt+t], adds bias, applies ReLU and writes the
 // valid part of each tile to dst.
-func (p *plan) outputTransform(mm []float32, stride int, tiles []tileInfo) {
-	tb := len(tiles)
+func (p *plan) outputTransform(mm []float32, stride, tb int, tiles []tileInfo) {
 	cout := p.wt.Cout
 	m, _ := p.wt.Variant.outTile()
 	f2 := p.wt.Variant == F2x2
@@ -389,6 +416,71 @@ func (p *plan) outputTransform(mm []float32, stride int, tiles []tileInfo) {
 			for r := 0; r < ti.rows; r++ {
 				copy(p.dst[base+r*ow:base+r*ow+ti.cols], y[r*m:r*m+ti.cols])
 			}
+		}
+	}
+}
+
+// buildGroups fills, for each group of 16 consecutive tiles of the block,
+// the lane offsets and masks the group kernels need (F(4×4) only). Lanes
+// past the block's last tile get empty masks: zeros in V, no output.
+func (p *plan) buildGroups(s *scratch, tiles []tileInfo) {
+	ng := (len(tiles) + 15) / 16
+	for g := 0; g < ng; g++ {
+		ii, im := &s.inIdx[g], &s.inMask[g]
+		oi, om := &s.outIdx[g], &s.outMask[g]
+		*ii, *im, *oi, *om = [16]int32{}, [36]uint16{}, [16]int32{}, [16]uint16{}
+		for k := 0; k < 16 && g*16+k < len(tiles); k++ {
+			ti := &tiles[g*16+k]
+			bit := uint16(1) << k
+			ii[k] = int32(ti.in + ti.iy0*p.w + ti.ix0)
+			for r := 0; r < 6; r++ {
+				if iy := ti.iy0 + r; iy < 0 || iy >= p.h {
+					continue
+				}
+				for j := 0; j < 6; j++ {
+					if ix := ti.ix0 + j; ix >= 0 && ix < p.w {
+						im[r*6+j] |= bit
+					}
+				}
+			}
+			oi[k] = int32(ti.out)
+			for r := 0; r < ti.rows; r++ {
+				for j := 0; j < ti.cols; j++ {
+					om[r*4+j] |= bit
+				}
+			}
+		}
+	}
+}
+
+// inputGroups is inputTransform with the 16-tile group kernel.
+func (p *plan) inputGroups(v []float32, stride, ldt int, s *scratch) {
+	hw := p.h * p.w
+	ng := ldt / 16
+	for c := 0; c < p.cin; c++ {
+		src := p.x[c*hw:]
+		for g := 0; g < ng; g++ {
+			inputF4x16(v[c*ldt+g*16:], stride, src, p.w, &s.inIdx[g], &s.inMask[g])
+		}
+	}
+}
+
+// outputGroups is outputTransform with the 16-tile group kernel.
+func (p *plan) outputGroups(mm []float32, stride, ldt int, s *scratch) {
+	ohw := p.oh * p.ow
+	ng := ldt / 16
+	lo := float32(math.Inf(-1))
+	if p.relu {
+		lo = 0
+	}
+	for o := 0; o < p.wt.Cout; o++ {
+		var b float32
+		if p.bias != nil {
+			b = p.bias[o]
+		}
+		dst := p.dst[o*ohw:]
+		for g := 0; g < ng; g++ {
+			outputF4x16(dst, p.ow, mm[o*ldt+g*16:], stride, &s.outIdx[g], &s.outMask[g], b, lo)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/preconv/preconv/internal/cpu"
 	"github.com/preconv/preconv/nn/winograd"
 )
 
@@ -188,7 +189,19 @@ func TestApplicable(t *testing.T) {
 // TestConvSmall covers odd sizes, channels that are not multiples of 16,
 // symmetric and asymmetric padding, batches 1..3, bias and ReLU, threads,
 // and blocks that split images and tile rows.
+// It runs once per kernel path available: the AVX-512 group transforms
+// (where present) and the per-tile Go transforms (AVX-512 disabled).
 func TestConvSmall(t *testing.T) {
+	t.Run(cpu.Summary(), testConvSmall)
+	if cpu.HasAVX512() {
+		t.Run("noavx512", func(t *testing.T) {
+			defer cpu.DisableAVX512()()
+			testConvSmall(t)
+		})
+	}
+}
+
+func testConvSmall(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	pads := [][4]int{{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 1, 1, 0}, {1, 0, 0, 1}, {2, 0, 1, 3}}
 	for _, v := range []winograd.Variant{winograd.F4x4, winograd.F2x2} {

@@ -1,0 +1,54 @@
+package winograd
+
+// Group kernels: F(4×4,3×3) transforms of 16 tiles at once, one tile per
+// vector lane. The tiles of a group may lie anywhere (different tile rows or
+// images); each lane is located by a 32-bit element offset and partial
+// tiles are handled by 16-bit lane masks, so one code path serves interior,
+// border and missing tiles alike. The AVX-512 versions (group_amd64.s) use
+// gathers and scatters; the Go versions below are their reference
+// semantics and are used by the tests to check them.
+
+// inputF4x16Go is the reference for inputF4x16: for each lane k < 16 and
+// each (r, j) of the 6×6 input tile,
+//
+//	d[r][j][k] = src[idx[k] + r*w + j]  if mask[r*6+j] has bit k, else 0
+//
+// then V = Bᵀ d B per lane and v[ξ*vs + k] = V[ξ][k] for ξ = 0..35.
+// Lanes whose mask bits are all clear produce zeros (still written).
+func inputF4x16Go(v []float32, vs int, src []float32, w int, idx *[16]int32, mask *[36]uint16) {
+	var d [36]float32
+	for k := 0; k < 16; k++ {
+		for r := 0; r < 6; r++ {
+			for j := 0; j < 6; j++ {
+				d[r*6+j] = 0
+				if mask[r*6+j]>>k&1 != 0 {
+					d[r*6+j] = src[int(idx[k])+r*w+j]
+				}
+			}
+		}
+		inputF4(v[k:], vs, &d)
+	}
+}
+
+// outputF4x16Go is the reference for outputF4x16: for each lane k < 16,
+// Y = Aᵀ M A with M[ξ] = m[ξ*ms + k], then for each (i, j) of the 4×4
+// output tile whose mask[i*4+j] has bit k,
+//
+//	dst[idx[k] + i*ow + j] = max(Y[i][j] + bias, lo)
+//
+// (lo = 0 for a fused ReLU, -Inf for none; NaN propagates).
+func outputF4x16Go(dst []float32, ow int, m []float32, ms int, idx *[16]int32, mask *[16]uint16, bias, lo float32) {
+	var y [16]float32
+	for k := 0; k < 16; k++ {
+		outputF4(&y, m[k:], ms, 0, false)
+		for ij := 0; ij < 16; ij++ {
+			if mask[ij]>>k&1 != 0 {
+				v := y[ij] + bias
+				if !(v >= lo) && v == v { // v < lo, NaN kept
+					v = lo
+				}
+				dst[int(idx[k])+(ij/4)*ow+ij%4] = v
+			}
+		}
+	}
+}

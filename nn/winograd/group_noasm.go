@@ -1,0 +1,15 @@
+//go:build !amd64 || noasm || purego
+
+package winograd
+
+// haveGroupKernels is false without the assembly kernels: Conv then uses
+// the per-tile Go transforms, which are faster than the Go group versions.
+func haveGroupKernels() bool { return false }
+
+func inputF4x16(v []float32, vs int, src []float32, w int, idx *[16]int32, mask *[36]uint16) {
+	inputF4x16Go(v, vs, src, w, idx, mask)
+}
+
+func outputF4x16(dst []float32, ow int, m []float32, ms int, idx *[16]int32, mask *[16]uint16, bias, lo float32) {
+	outputF4x16Go(dst, ow, m, ms, idx, mask, bias, lo)
+}

@@ -1,0 +1,93 @@
+package winograd
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGroupKernels checks the dispatched group kernels (AVX-512 where
+// available) against their Go reference semantics on random data, random
+// masks, scattered lane offsets, and with NaN guards around the outputs.
+// Data are U(-1,1); the tolerances (2e-5 input, 1e-4 output, absolute) cover
+// float32 rounding in a different order (FMA) over intermediates of size up
+// to ~100 (input) and ~400 (output), and are far below the O(1) errors a
+// wrong lane, mask bit or offset would cause.
+func TestGroupKernels(t *testing.T) {
+	if !haveGroupKernels() {
+		t.Skip("no AVX-512 group kernels on this CPU/build; Conv uses the per-tile Go path")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	const w, h = 23, 19
+	for iter := 0; iter < 200; iter++ {
+		src := make([]float32, w*h)
+		for i := range src {
+			src[i] = rng.Float32()*2 - 1
+		}
+		var idx [16]int32
+		var mask [36]uint16
+		for k := range idx {
+			y, x := rng.IntN(h-5), rng.IntN(w-5)
+			idx[k] = int32(y*w + x)
+		}
+		for i := range mask {
+			mask[i] = uint16(rng.Uint32())
+		}
+		if iter == 0 {
+			mask = [36]uint16{}
+		}
+		if iter == 1 {
+			for i := range mask {
+				mask[i] = 0xffff
+			}
+		}
+		vs := 16*3 + 5 + iter%7
+		got := make([]float32, 35*vs+16+8)
+		want := make([]float32, len(got))
+		for i := range got {
+			got[i], want[i] = float32(math.NaN()), float32(math.NaN())
+		}
+		inputF4x16(got, vs, src, w, &idx, &mask)
+		inputF4x16Go(want, vs, src, w, &idx, &mask)
+		for i := range got {
+			g, e := got[i], want[i]
+			if (g != g) != (e != e) || (e == e && math.Abs(float64(g-e)) > 2e-5) {
+				t.Fatalf("input iter %d: v[%d] = %v, want %v", iter, i, g, e)
+			}
+		}
+
+		// Output kernel: M from the input result (NaN-free region).
+		ms := vs
+		m := make([]float32, 35*ms+16)
+		for i := range m {
+			m[i] = rng.Float32()*2 - 1
+		}
+		const ow = 29
+		dg := make([]float32, ow*24)
+		dw := make([]float32, len(dg))
+		for i := range dg {
+			dg[i], dw[i] = -7, -7
+		}
+		var oidx [16]int32
+		var omask [16]uint16
+		perm := rng.Perm(5 * 7)
+		for k := range oidx {
+			ty, tx := perm[k]/7, perm[k]%7 // distinct tiles: no overlapping writes
+			oidx[k] = int32(ty*4*ow + tx*4)
+		}
+		for i := range omask {
+			omask[i] = uint16(rng.Uint32())
+		}
+		bias, lo := rng.Float32()-0.5, float32(0)
+		if iter%2 == 1 {
+			lo = float32(math.Inf(-1))
+		}
+		outputF4x16(dg, ow, m, ms, &oidx, &omask, bias, lo)
+		outputF4x16Go(dw, ow, m, ms, &oidx, &omask, bias, lo)
+		for i := range dg {
+			if math.Abs(float64(dg[i]-dw[i])) > 1e-4 {
+				t.Fatalf("output iter %d: dst[%d] = %v, want %v", iter, i, dg[i], dw[i])
+			}
+		}
+	}
+}
