@@ -111,33 +111,32 @@ func run(kn kernel, p problem) {
 		}
 		for ic := 0; ic < p.m; ic += mc {
 			mb := min(mc, p.m-ic)
-			packA(ap, p, ic, mb, pc, kb, mr)
+			// A panels: rows of A read in place when A is not transposed;
+			// otherwise (and for a partial last panel) copied row-major into ap.
+			var pa []float32
+			lda, aoff := p.lda, ic*p.lda+pc
+			if p.transA {
+				packAT(ap, p, ic, mb, pc, kb, mr)
+				pa, lda, aoff = ap, kb, 0
+			} else {
+				pa = p.a
+				if rem := mb % mr; rem != 0 {
+					packATail(ap, p, ic+mb-rem, rem, pc, kb, mr)
+				}
+			}
 			for jc := 0; jc < p.n; jc += nc {
 				nb := min(nc, p.n-jc)
 				packB(bp, p, pc, kb, jc, nb, nr)
-				for ir := 0; ir < mb; ir += mr {
-					mrr := min(mr, mb-ir)
-					apan := &ap[ir*kb]
+				if kn.jrOuter {
 					for jr := 0; jr < nb; jr += nr {
-						nrr := min(nr, nb-jr)
-						bpan := &bp[jr*kb]
-						ci := (ic+ir)*p.ldc + jc + jr
-						if mrr == mr && nrr == nr {
-							kn.fn(kb, apan, bpan, &p.c[ci], p.ldc, beta)
-							continue
+						for ir := 0; ir < mb; ir += mr {
+							tile(kn, p, pa, lda, aoff, ap, bp, tmp, kb, ic, ir, mb, jc, jr, nb, beta)
 						}
-						// Edge tile: full tile into tmp, then merge the valid part.
-						kn.fn(kb, apan, bpan, &tmp[0], nr, 0)
-						for i := 0; i < mrr; i++ {
-							row := p.c[ci+i*p.ldc : ci+i*p.ldc+nrr]
-							t := tmp[i*nr : i*nr+nrr]
-							if beta == 0 {
-								copy(row, t)
-							} else {
-								for j := range row {
-									row[j] = t[j] + beta*row[j]
-								}
-							}
+					}
+				} else {
+					for ir := 0; ir < mb; ir += mr {
+						for jr := 0; jr < nb; jr += nr {
+							tile(kn, p, pa, lda, aoff, ap, bp, tmp, kb, ic, ir, mb, jc, jr, nb, beta)
 						}
 					}
 				}
@@ -146,59 +145,88 @@ func run(kn kernel, p problem) {
 	}
 }
 
-func roundUp(x, m int) int { return (x + m - 1) / m * m }
-
-// packA writes alpha*op(A)[ic:ic+mb, pc:pc+kb] into dst as panels of mr
-// rows: panel r holds element (i, q) at r*mr*kb + q*mr + i. Rows past mb are
-// zero.
-func packA(dst []float32, p problem, ic, mb, pc, kb, mr int) {
-	alpha := p.alpha
-	for r := 0; r*mr < mb; r++ {
-		pan := dst[r*mr*kb : (r+1)*mr*kb]
-		rows := min(mr, mb-r*mr)
-		i0 := ic + r*mr
-		if !p.transA {
-			for i := 0; i < rows; i++ {
-				src := p.a[(i0+i)*p.lda+pc : (i0+i)*p.lda+pc+kb]
-				for q, v := range src {
-					pan[q*mr+i] = alpha * v
-				}
-			}
+// tile runs the micro-kernel for the tile at (ic+ir, jc+jr); edge tiles go
+// through tmp and only their valid part is merged into C.
+func tile(kn kernel, p problem, pa []float32, lda, aoff int, ap, bp, tmp []float32, kb, ic, ir, mb, jc, jr, nb int, beta float32) {
+	mr, nr := kn.mr, kn.nr
+	mrr := min(mr, mb-ir)
+	nrr := min(nr, nb-jr)
+	var apan *float32
+	if mrr < mr && !p.transA {
+		apan, lda = &ap[0], kb // the partial panel packed by packATail
+	} else {
+		apan = &pa[aoff+ir*lda]
+	}
+	bpan := &bp[jr*kb]
+	ci := (ic+ir)*p.ldc + jc + jr
+	if mrr == mr && nrr == nr {
+		kn.fn(kb, apan, lda, bpan, &p.c[ci], p.ldc, beta)
+		return
+	}
+	kn.fn(kb, apan, lda, bpan, &tmp[0], nr, 0)
+	for i := 0; i < mrr; i++ {
+		row := p.c[ci+i*p.ldc : ci+i*p.ldc+nrr]
+		t := tmp[i*nr : i*nr+nrr]
+		if beta == 0 {
+			copy(row, t)
 		} else {
-			for q := 0; q < kb; q++ {
-				src := p.a[(pc+q)*p.lda+i0 : (pc+q)*p.lda+i0+rows]
-				d := pan[q*mr : q*mr+rows]
-				for i, v := range src {
-					d[i] = alpha * v
-				}
-			}
-		}
-		if rows < mr {
-			for q := 0; q < kb; q++ {
-				clear(pan[q*mr+rows : q*mr+mr])
+			for j := range row {
+				row[j] = t[j] + beta*row[j]
 			}
 		}
 	}
 }
 
-// packB writes op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of nr columns:
-// panel s holds element (q, j) at s*nr*kb + q*nr + j. Columns past nb are
-// zero.
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// packAT writes op(A)[ic:ic+mb, pc:pc+kb] for transposed A (a is k×m)
+// row-major into dst (row i at i*kb), rows up to the next multiple of mr
+// zero-filled.
+func packAT(dst []float32, p problem, ic, mb, pc, kb, mr int) {
+	for q := 0; q < kb; q++ {
+		src := p.a[(pc+q)*p.lda+ic : (pc+q)*p.lda+ic+mb]
+		for i, v := range src {
+			dst[i*kb+q] = v
+		}
+	}
+	clear(dst[mb*kb : roundUp(mb, mr)*kb])
+}
+
+// packATail copies rows i0…i0+rows-1 of A (not transposed), columns
+// pc…pc+kb-1, row-major into dst[:mr*kb] with zero rows after them: the
+// partial last panel, so the kernel never reads past A.
+func packATail(dst []float32, p problem, i0, rows, pc, kb, mr int) {
+	for i := 0; i < rows; i++ {
+		copy(dst[i*kb:i*kb+kb], p.a[(i0+i)*p.lda+pc:])
+	}
+	clear(dst[rows*kb : mr*kb])
+}
+
+// packB writes alpha*op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of nr
+// columns: panel s holds element (q, j) at s*nr*kb + q*nr + j. Columns past
+// nb are zero.
 func packB(dst []float32, p problem, pc, kb, jc, nb, nr int) {
-	for s := 0; s*nr < nb; s++ {
-		pan := dst[s*nr*kb : (s+1)*nr*kb]
-		cols := min(nr, nb-s*nr)
-		j0 := jc + s*nr
-		if !p.transB {
-			for q := 0; q < kb; q++ {
-				off := (pc+q)*p.ldb + j0
-				d := pan[q*nr : q*nr+nr]
-				copy(d, p.b[off:off+cols])
-				if cols < nr {
-					clear(d[cols:])
-				}
+	np := (nb + nr - 1) / nr
+	if !p.transB {
+		// Row by row, so each source row is read once, contiguously.
+		full := nb / nr
+		for q := 0; q < kb; q++ {
+			off := (pc+q)*p.ldb + jc
+			row := p.b[off : off+nb]
+			for s := 0; s < full; s++ {
+				copy(dst[s*nr*kb+q*nr:s*nr*kb+q*nr+nr], row[s*nr:s*nr+nr])
 			}
-		} else {
+			if full < np {
+				d := dst[full*nr*kb+q*nr : full*nr*kb+q*nr+nr]
+				n := copy(d, row[full*nr:])
+				clear(d[n:])
+			}
+		}
+	} else {
+		for s := 0; s < np; s++ {
+			pan := dst[s*nr*kb : (s+1)*nr*kb]
+			cols := min(nr, nb-s*nr)
+			j0 := jc + s*nr
 			for j := 0; j < cols; j++ {
 				src := p.b[(j0+j)*p.ldb+pc : (j0+j)*p.ldb+pc+kb]
 				for q, v := range src {
@@ -210,6 +238,12 @@ func packB(dst []float32, p problem, pc, kb, jc, nb, nr int) {
 					clear(pan[q*nr+cols : q*nr+nr])
 				}
 			}
+		}
+	}
+	if p.alpha != 1 {
+		d := dst[:np*nr*kb]
+		for i := range d {
+			d[i] *= p.alpha
 		}
 	}
 }

@@ -4,7 +4,6 @@
 //
 // for row-major matrices, where op(X) is X or Xᵀ. A is m×k after op, B is
 // k×n after op, C is m×n. lda, ldb and ldc are row strides in elements.
-//
 package gemm
 
 import "fmt"

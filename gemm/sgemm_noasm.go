@@ -4,3 +4,6 @@ package gemm
 
 // pickKernel returns the portable kernel: this build has no assembly.
 func pickKernel() kernel { return genericKernel }
+
+// allKernels lists every kernel this build can run, for tests and benchmarks.
+func allKernels() []kernel { return []kernel{genericKernel} }

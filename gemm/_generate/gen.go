@@ -4,10 +4,11 @@
 //
 //	go run . > ../sgemm_amd64.s
 //
-// Every kernel computes, for a packed A micro-panel (k steps of mr values,
-// alpha already applied) and a packed B micro-panel (k steps of nr values):
+// Every kernel computes, for mr rows of A with row stride lda (read in
+// place, not packed) and a packed B micro-panel (k steps of nr values, alpha
+// already applied):
 //
-//	acc[i][j] = sum_p a[p*mr+i] * b[p*nr+j]
+//	acc[i][j] = sum_p a[i*lda+p] * b[p*nr+j]
 //	c[i*ldc+j] = acc[i][j] + beta*c[i*ldc+j]   (c not read when beta == 0)
 //
 // The vector dimension is the column of C (row-major), so every row of the
@@ -57,15 +58,20 @@ func gen(w io.Writer, k kernel) {
 		panic(k.name + ": too many registers")
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
-	fmt.Fprintf(w, "\n// func %s(k int, a, b, c *float32, ldc int, beta float32)\n", k.name)
+	fmt.Fprintf(w, "\n// func %s(k int, a *float32, lda int, b, c *float32, ldc int, beta float32)\n", k.name)
 	fmt.Fprintf(w, "// %d×%d tile: acc in %s0-%s%d (row i, vector v = %s(i*%d+v)), B row in %s..%s, A broadcasts after.\n",
 		k.mr, nr, k.vreg, k.vreg, nacc-1, k.vreg, k.nv, breg(0), breg(k.nv-1))
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-44\n", k.name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-52\n", k.name)
 	p("MOVQ k+0(FP), CX    // CX = k steps left")
-	p("MOVQ a+8(FP), SI    // SI = packed A, mr floats per step")
-	p("MOVQ b+16(FP), DI   // DI = packed B, nr floats per step")
-	p("MOVQ c+24(FP), DX   // DX = &c[0]")
-	p("MOVQ ldc+32(FP), R8")
+	p("MOVQ a+8(FP), SI    // SI = &a[0][p]: rows 0-3 from SI, 4-7 from R12, 8-11 from R13")
+	p("MOVQ lda+16(FP), R10")
+	p("SHLQ $2, R10        // R10 = lda in bytes")
+	p("LEAQ (R10)(R10*2), R11 // R11 = 3*lda bytes")
+	p("LEAQ (SI)(R10*4), R12")
+	p("LEAQ (R12)(R10*4), R13")
+	p("MOVQ b+24(FP), DI   // DI = packed B, nr floats per step")
+	p("MOVQ c+32(FP), DX   // DX = &c[0]")
+	p("MOVQ ldc+40(FP), R8")
 	p("SHLQ $2, R8         // R8 = ldc in bytes")
 	zero := "VPXORD"
 	if k.vreg == "Y" {
@@ -92,7 +98,9 @@ func gen(w io.Writer, k kernel) {
 			p("VMOVUPS %d(DI), %s", (s*nr)*4+v*k.vbytes, breg(v))
 		}
 		for i := 0; i < k.mr; i++ {
-			p("VBROADCASTSS %d(SI), %s", (s*k.mr+i)*4, bc(i))
+			base := []string{"SI", "R12", "R13"}[i/4]
+			idx := []string{"", "(R10*1)", "(R10*2)", "(R11*1)"}[i%4]
+			p("VBROADCASTSS %d(%s)%s, %s // a[%d][p+%d]", s*4, base, idx, bc(i), i, s)
 			for v := 0; v < k.nv; v++ {
 				p("VFMADD231PS %s, %s, %s", breg(v), bc(i), acc(i, v))
 			}
@@ -102,11 +110,12 @@ func gen(w io.Writer, k kernel) {
 	p("JLT  %s_tail", k.name)
 	fmt.Fprintf(w, "%s_loop:\n", k.name)
 	p("PREFETCHT0 %d(DI)", nr*4*k.unroll*4)
-	p("PREFETCHT0 %d(SI)", k.mr*4*k.unroll*4)
 	for s := 0; s < k.unroll; s++ {
 		step(s)
 	}
-	p("ADDQ $%d, SI", k.mr*4*k.unroll)
+	p("ADDQ $%d, SI", 4*k.unroll)
+	p("ADDQ $%d, R12", 4*k.unroll)
+	p("ADDQ $%d, R13", 4*k.unroll)
 	p("ADDQ $%d, DI", nr*4*k.unroll)
 	p("SUBQ $%d, CX", k.unroll)
 	p("CMPQ CX, $%d", k.unroll)
@@ -115,15 +124,17 @@ func gen(w io.Writer, k kernel) {
 	p("TESTQ CX, CX")
 	p("JZ   %s_store", k.name)
 	step(0)
-	p("ADDQ $%d, SI", k.mr*4)
+	p("ADDQ $4, SI")
+	p("ADDQ $4, R12")
+	p("ADDQ $4, R13")
 	p("ADDQ $%d, DI", nr*4)
 	p("DECQ CX")
 	p("JMP  %s_tail", k.name)
 	fmt.Fprintf(w, "%s_store:\n", k.name)
-	p("MOVL beta+40(FP), AX")
+	p("MOVL beta+48(FP), AX")
 	p("ANDL $0x7fffffff, AX // beta == ±0: do not read C")
 	p("JZ   %s_nobeta", k.name)
-	p("VBROADCASTSS beta+40(FP), %s", bc(0))
+	p("VBROADCASTSS beta+48(FP), %s", bc(0))
 	for i := 0; i < k.mr; i++ {
 		for v := 0; v < k.nv; v++ {
 			p("VFMADD231PS %d(DX), %s, %s // acc += beta*c", v*k.vbytes, bc(0), acc(i, v))
