@@ -24,3 +24,29 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPackB measures packing a kc×nc block of B (not transposed).
+func BenchmarkPackB(b *testing.B) {
+	kn := pickKernel()
+	n := 12544
+	bm := make([]float32, kn.kc*n)
+	dst := make([]float32, kn.kc*kn.nc)
+	p := problem{m: 128, n: n, k: kn.kc, alpha: 1, b: bm, ldb: n}
+	for b.Loop() {
+		packB(dst, p, 0, kn.kc, 0, kn.nc, kn.nr)
+	}
+	b.SetBytes(int64(4 * kn.kc * kn.nc))
+}
+
+// BenchmarkPackB measures packing a kc×nc block of B (not transposed).
+func BenchmarkPackB(b *testing.B) {
+	kn := pickKernel()
+	n := 12544
+	bm := make([]float32, kn.kc*n)
+	dst := make([]float32, kn.kc*kn.nc)
+	p := problem{m: 128, n: n, k: kn.kc, alpha: 1, b: bm, ldb: n}
+	for b.Loop() {
+		packB(dst, p, 0, kn.kc, 0, kn.nc, kn.nr)
+	}
+	b.SetBytes(int64(4 * kn.kc * kn.nc))
+}
