@@ -3,7 +3,9 @@ package winograd_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/preconv/preconv/gemm"
 	"github.com/preconv/preconv/nn/winograd"
@@ -16,6 +18,26 @@ func benchName(l struct {
 	cin, cout, size int
 }) string {
 	return fmt.Sprintf("%s_c%d_k%d_%d", l.name, l.cin, l.cout, l.size)
+}
+
+// cpuTime returns the process's user+system CPU time. Benchmarks report
+// FLOPs per CPU second beside FLOPs per wall second: on a shared, busy
+// machine the CPU-time figure is the stable one (1-thread runs only).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// report sets the "GFLOP/s" (wall) and "GFLOP/cpu-s" metrics for b.N runs
+// of flops each, given the CPU time at the start of the loop.
+func report(b *testing.B, flops float64, cpu0 time.Duration) {
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if c := (cpuTime() - cpu0).Seconds(); c > 0 {
+		b.ReportMetric(flops*float64(b.N)/c/1e9, "GFLOP/cpu-s")
+	}
 }
 
 // directFLOPs is the FLOP count of the direct convolution (2·multiply-adds),
@@ -54,10 +76,11 @@ func benchConv(b *testing.B, v winograd.Variant) {
 				dst := make([]float32, n*l.cout*l.size*l.size)
 				b.ReportAllocs()
 				b.ResetTimer()
-				for b.Loop() {
+				cpu0 := cpuTime()
+			for b.Loop() {
 					winograd.Conv(dst, x, n, l.cin, l.size, l.size, wt, bias, 1, 1, 1, 1, true, 1)
 				}
-				b.ReportMetric(directFLOPs(n, l.cin, l.cout, l.size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				report(b, directFLOPs(n, l.cin, l.cout, l.size), cpu0)
 			})
 		}
 	}
@@ -74,10 +97,11 @@ func BenchmarkIm2col_VGG16(b *testing.B) {
 				cols := make([]float32, l.cin*9*l.size*l.size)
 				b.ReportAllocs()
 				b.ResetTimer()
-				for b.Loop() {
+				cpu0 := cpuTime()
+			for b.Loop() {
 					directConv(dst, x, n, l.cin, l.size, l.size, wts, l.cout, bias, true, cols)
 				}
-				b.ReportMetric(directFLOPs(n, l.cin, l.cout, l.size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				report(b, directFLOPs(n, l.cin, l.cout, l.size), cpu0)
 			})
 		}
 	}
@@ -97,6 +121,7 @@ func BenchmarkGemmOnly_VGG16(b *testing.B) {
 			v := make([]float32, l.cin*bt)
 			m := make([]float32, l.cout*bt)
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				for t0 := 0; t0 < tiles; t0 += bt {
 					for range 36 {
@@ -104,7 +129,28 @@ func BenchmarkGemmOnly_VGG16(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric(directFLOPs(1, l.cin, l.cout, l.size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			report(b, directFLOPs(1, l.cin, l.cout, l.size), cpu0)
 		})
+	}
+}
+
+// BenchmarkBlockTiles sweeps Weights.BlockTiles (the GEMM N) on the deep
+// VGG16 layers at batch 8, 1 thread, to pick PrepareWeights' default.
+func BenchmarkBlockTiles(b *testing.B) {
+	for _, l := range vggLayers[3:] {
+		for _, bt := range []int{32, 64, 128, 256} {
+			b.Run(fmt.Sprintf("%s/bt%d", benchName(l), bt), func(b *testing.B) {
+				const n = 8
+				x, wts, bias := benchData(n, l.cin, l.cout, l.size)
+				wt := winograd.PrepareWeights(wts, l.cout, l.cin)
+				wt.BlockTiles = bt
+				dst := make([]float32, n*l.cout*l.size*l.size)
+				cpu0 := cpuTime()
+			for b.Loop() {
+					winograd.Conv(dst, x, n, l.cin, l.size, l.size, wt, bias, 1, 1, 1, 1, true, 1)
+				}
+				report(b, directFLOPs(n, l.cin, l.cout, l.size), cpu0)
+			})
+		}
 	}
 }

@@ -20,6 +20,39 @@ func inputF4x16AVX512(v *float32, vs int, src *float32, w int, idx *[16]int32, m
 //go:noescape
 func outputF4x16AVX512(dst *float32, ow int, m *float32, ms int, idx *[16]int32, mask *[16]uint16, bias, lo float32)
 
+// inputF4x16RowAVX512 is inputF4x16Go for 16 consecutive interior tiles of
+// one tile row with every mask bit set: idx[k] = 4k, src pointing at tile
+// 0's top-left input element (6 rows of 66 elements are read). It uses
+// contiguous loads and permutes instead of gathers. Defined in
+// group_amd64.s.
+//
+//go:noescape
+func inputF4x16RowAVX512(v *float32, vs int, src *float32, w int)
+
+// outputF4x16RowAVX512 is outputF4x16Go for 16 consecutive full tiles of
+// one tile row with every mask bit set: idx[k] = 4k, dst pointing at tile
+// 0's top-left output (4 rows of 64 elements are written). Defined in
+// group_amd64.s.
+//
+//go:noescape
+func outputF4x16RowAVX512(dst *float32, ow int, m *float32, ms int, bias, lo float32)
+
+// inputF4x16Row is inputF4x16RowAVX512 with slices; src must hold 5*w+66
+// elements.
+func inputF4x16Row(v []float32, vs int, src []float32, w int) {
+	_ = src[5*w+65]
+	_ = v[35*vs+15]
+	inputF4x16RowAVX512(&v[0], vs, &src[0], w)
+}
+
+// outputF4x16Row is outputF4x16RowAVX512 with slices; dst must hold
+// 3*ow+64 elements.
+func outputF4x16Row(dst []float32, ow int, m []float32, ms int, bias, lo float32) {
+	_ = dst[3*ow+63]
+	_ = m[35*ms+15]
+	outputF4x16RowAVX512(&dst[0], ow, &m[0], ms, bias, lo)
+}
+
 // inputF4x16 runs the AVX-512 kernel; v must hold 35*vs+16 elements from
 // its start and every unmasked src element must be in range (the caller
 // checks both once per Conv).

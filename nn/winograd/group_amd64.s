@@ -209,3 +209,347 @@ outrow:
 	JNZ  outrow
 	VZEROUPPER
 	RET
+
+// Permutation tables for the contiguous-row kernels (VPERMT2PS indices into
+// the 32-lane concatenation first:second).
+// deint01/deint23: lanes 0-7 = element j of tiles 0-7, lanes 8-15 = element
+// j+1 (j = 0 or 2) of a 32-float row segment laid out tile-major (4 per tile).
+DATA deint01<>+0(SB)/4, $0
+DATA deint01<>+4(SB)/4, $4
+DATA deint01<>+8(SB)/4, $8
+DATA deint01<>+12(SB)/4, $12
+DATA deint01<>+16(SB)/4, $16
+DATA deint01<>+20(SB)/4, $20
+DATA deint01<>+24(SB)/4, $24
+DATA deint01<>+28(SB)/4, $28
+DATA deint01<>+32(SB)/4, $1
+DATA deint01<>+36(SB)/4, $5
+DATA deint01<>+40(SB)/4, $9
+DATA deint01<>+44(SB)/4, $13
+DATA deint01<>+48(SB)/4, $17
+DATA deint01<>+52(SB)/4, $21
+DATA deint01<>+56(SB)/4, $25
+DATA deint01<>+60(SB)/4, $29
+GLOBL deint01<>(SB), RODATA|NOPTR, $64
+
+DATA deint23<>+0(SB)/4, $2
+DATA deint23<>+4(SB)/4, $6
+DATA deint23<>+8(SB)/4, $10
+DATA deint23<>+12(SB)/4, $14
+DATA deint23<>+16(SB)/4, $18
+DATA deint23<>+20(SB)/4, $22
+DATA deint23<>+24(SB)/4, $26
+DATA deint23<>+28(SB)/4, $30
+DATA deint23<>+32(SB)/4, $3
+DATA deint23<>+36(SB)/4, $7
+DATA deint23<>+40(SB)/4, $11
+DATA deint23<>+44(SB)/4, $15
+DATA deint23<>+48(SB)/4, $19
+DATA deint23<>+52(SB)/4, $23
+DATA deint23<>+56(SB)/4, $27
+DATA deint23<>+60(SB)/4, $31
+GLOBL deint23<>(SB), RODATA|NOPTR, $64
+
+// lo8: lanes 0-7 of first, lanes 0-7 of second. hi8: lanes 8-15 of each.
+DATA lo8<>+0(SB)/4, $0
+DATA lo8<>+4(SB)/4, $1
+DATA lo8<>+8(SB)/4, $2
+DATA lo8<>+12(SB)/4, $3
+DATA lo8<>+16(SB)/4, $4
+DATA lo8<>+20(SB)/4, $5
+DATA lo8<>+24(SB)/4, $6
+DATA lo8<>+28(SB)/4, $7
+DATA lo8<>+32(SB)/4, $16
+DATA lo8<>+36(SB)/4, $17
+DATA lo8<>+40(SB)/4, $18
+DATA lo8<>+44(SB)/4, $19
+DATA lo8<>+48(SB)/4, $20
+DATA lo8<>+52(SB)/4, $21
+DATA lo8<>+56(SB)/4, $22
+DATA lo8<>+60(SB)/4, $23
+GLOBL lo8<>(SB), RODATA|NOPTR, $64
+
+DATA hi8<>+0(SB)/4, $8
+DATA hi8<>+4(SB)/4, $9
+DATA hi8<>+8(SB)/4, $10
+DATA hi8<>+12(SB)/4, $11
+DATA hi8<>+16(SB)/4, $12
+DATA hi8<>+20(SB)/4, $13
+DATA hi8<>+24(SB)/4, $14
+DATA hi8<>+28(SB)/4, $15
+DATA hi8<>+32(SB)/4, $24
+DATA hi8<>+36(SB)/4, $25
+DATA hi8<>+40(SB)/4, $26
+DATA hi8<>+44(SB)/4, $27
+DATA hi8<>+48(SB)/4, $28
+DATA hi8<>+52(SB)/4, $29
+DATA hi8<>+56(SB)/4, $30
+DATA hi8<>+60(SB)/4, $31
+GLOBL hi8<>(SB), RODATA|NOPTR, $64
+
+// ilo/ihi: interleave lanes 0-7 (ilo) or 8-15 (ihi) of first and second:
+// first[i], second[i], first[i+1], second[i+1], ...
+DATA ilo<>+0(SB)/4, $0
+DATA ilo<>+4(SB)/4, $16
+DATA ilo<>+8(SB)/4, $1
+DATA ilo<>+12(SB)/4, $17
+DATA ilo<>+16(SB)/4, $2
+DATA ilo<>+20(SB)/4, $18
+DATA ilo<>+24(SB)/4, $3
+DATA ilo<>+28(SB)/4, $19
+DATA ilo<>+32(SB)/4, $4
+DATA ilo<>+36(SB)/4, $20
+DATA ilo<>+40(SB)/4, $5
+DATA ilo<>+44(SB)/4, $21
+DATA ilo<>+48(SB)/4, $6
+DATA ilo<>+52(SB)/4, $22
+DATA ilo<>+56(SB)/4, $7
+DATA ilo<>+60(SB)/4, $23
+GLOBL ilo<>(SB), RODATA|NOPTR, $64
+
+DATA ihi<>+0(SB)/4, $8
+DATA ihi<>+4(SB)/4, $24
+DATA ihi<>+8(SB)/4, $9
+DATA ihi<>+12(SB)/4, $25
+DATA ihi<>+16(SB)/4, $10
+DATA ihi<>+20(SB)/4, $26
+DATA ihi<>+24(SB)/4, $11
+DATA ihi<>+28(SB)/4, $27
+DATA ihi<>+32(SB)/4, $12
+DATA ihi<>+36(SB)/4, $28
+DATA ihi<>+40(SB)/4, $13
+DATA ihi<>+44(SB)/4, $29
+DATA ihi<>+48(SB)/4, $14
+DATA ihi<>+52(SB)/4, $30
+DATA ihi<>+56(SB)/4, $15
+DATA ihi<>+60(SB)/4, $31
+GLOBL ihi<>(SB), RODATA|NOPTR, $64
+
+// pairlo/pairhi: from pairs-interleaved a (y0,y1) and b (y2,y3), the
+// tile-major row a0 a1 b0 b1 a2 a3 b2 b3 ... for lanes 0-7 (pairlo) or
+// 8-15 (pairhi) of each.
+DATA pairlo<>+0(SB)/4, $0
+DATA pairlo<>+4(SB)/4, $1
+DATA pairlo<>+8(SB)/4, $16
+DATA pairlo<>+12(SB)/4, $17
+DATA pairlo<>+16(SB)/4, $2
+DATA pairlo<>+20(SB)/4, $3
+DATA pairlo<>+24(SB)/4, $18
+DATA pairlo<>+28(SB)/4, $19
+DATA pairlo<>+32(SB)/4, $4
+DATA pairlo<>+36(SB)/4, $5
+DATA pairlo<>+40(SB)/4, $20
+DATA pairlo<>+44(SB)/4, $21
+DATA pairlo<>+48(SB)/4, $6
+DATA pairlo<>+52(SB)/4, $7
+DATA pairlo<>+56(SB)/4, $22
+DATA pairlo<>+60(SB)/4, $23
+GLOBL pairlo<>(SB), RODATA|NOPTR, $64
+
+DATA pairhi<>+0(SB)/4, $8
+DATA pairhi<>+4(SB)/4, $9
+DATA pairhi<>+8(SB)/4, $24
+DATA pairhi<>+12(SB)/4, $25
+DATA pairhi<>+16(SB)/4, $10
+DATA pairhi<>+20(SB)/4, $11
+DATA pairhi<>+24(SB)/4, $26
+DATA pairhi<>+28(SB)/4, $27
+DATA pairhi<>+32(SB)/4, $12
+DATA pairhi<>+36(SB)/4, $13
+DATA pairhi<>+40(SB)/4, $28
+DATA pairhi<>+44(SB)/4, $29
+DATA pairhi<>+48(SB)/4, $14
+DATA pairhi<>+52(SB)/4, $15
+DATA pairhi<>+56(SB)/4, $30
+DATA pairhi<>+60(SB)/4, $31
+GLOBL pairhi<>(SB), RODATA|NOPTR, $64
+
+// func inputF4x16RowAVX512(v *float32, vs int, src *float32, w int)
+// 16 consecutive interior tiles of one tile row: tile k's 6×6 patch starts
+// at src[4k]. Row pass first (s = d B), then column pass (V = Bᵀ s).
+// Frame: s[r][j] at (r*6+j)*64(SP).
+TEXT ·inputF4x16RowAVX512(SB), 0, $2304-32
+	MOVQ v+0(FP), DI
+	MOVQ vs+8(FP), R8
+	SHLQ $2, R8              // R8 = vs in bytes
+	MOVQ src+16(FP), SI      // SI = row r of the patches
+	MOVQ w+24(FP), R9
+	SHLQ $2, R9              // R9 = w in bytes
+	VMOVDQU32 deint01<>(SB), Z24
+	VMOVDQU32 deint23<>(SB), Z25
+	VMOVDQU32 lo8<>(SB), Z26
+	VMOVDQU32 hi8<>(SB), Z27
+	MOVL $0x40800000, AX     // 4.0
+	VPBROADCASTD AX, Z28
+	MOVL $0x40a00000, AX     // 5.0
+	VPBROADCASTD AX, Z29
+	MOVL $0x40000000, AX     // 2.0
+	VPBROADCASTD AX, Z30
+
+	LEAQ 0(SP), R10          // R10 = &s[r][0]
+	MOVQ $6, R11             // rows left
+rrow:
+	VMOVUPS 0(SI), Z16       // row[0:16]  (tiles 0-3)
+	VMOVUPS 64(SI), Z17      // row[16:32] (tiles 4-7)
+	VMOVUPS 128(SI), Z18     // row[32:48] (tiles 8-11)
+	VMOVUPS 192(SI), Z19     // row[48:64] (tiles 12-15)
+	VBROADCASTSS 256(SI), Z20 // row[64]
+	VBROADCASTSS 260(SI), Z21 // row[65]
+	VMOVAPS   Z16, Z22
+	VPERMT2PS Z17, Z24, Z22  // j=0 | j=1 of tiles 0-7
+	VMOVAPS   Z16, Z23
+	VPERMT2PS Z17, Z25, Z23  // j=2 | j=3 of tiles 0-7
+	VMOVAPS   Z18, Z16
+	VPERMT2PS Z19, Z24, Z16  // j=0 | j=1 of tiles 8-15
+	VMOVAPS   Z18, Z17
+	VPERMT2PS Z19, Z25, Z17  // j=2 | j=3 of tiles 8-15
+	VMOVAPS   Z22, Z0
+	VPERMT2PS Z16, Z26, Z0   // d[r][0], tiles 0-15
+	VMOVAPS   Z22, Z1
+	VPERMT2PS Z16, Z27, Z1   // d[r][1]
+	VMOVAPS   Z23, Z2
+	VPERMT2PS Z17, Z26, Z2   // d[r][2]
+	VMOVAPS   Z23, Z3
+	VPERMT2PS Z17, Z27, Z3   // d[r][3]
+	VALIGND   $1, Z0, Z20, Z4 // d[r][4][k] = d[r][0][k+1], row[64] for k=15
+	VALIGND   $1, Z1, Z21, Z5 // d[r][5]
+	BT6
+	VMOVUPS Z6, 0(R10)       // s[r][0]
+	VMOVUPS Z7, 64(R10)
+	VMOVUPS Z8, 128(R10)
+	VMOVUPS Z9, 192(R10)
+	VMOVUPS Z10, 256(R10)
+	VMOVUPS Z11, 320(R10)
+	ADDQ R9, SI
+	ADDQ $384, R10
+	DECQ R11
+	JNZ  rrow
+
+	// Column pass: V[i][j] = Σ_r Bᵀ[i][r] s[r][j], stored at v[(i*6+j)*vs].
+	LEAQ 0(SP), R10          // R10 = &s[0][j]
+	MOVQ DI, DX              // DX = &v[j*vs]
+	LEAQ (R8)(R8*2), R12
+	SHLQ $1, R12             // R12 = 6*vs in bytes
+	MOVQ $6, R11
+rcol:
+	VMOVUPS 0(R10), Z0
+	VMOVUPS 384(R10), Z1
+	VMOVUPS 768(R10), Z2
+	VMOVUPS 1152(R10), Z3
+	VMOVUPS 1536(R10), Z4
+	VMOVUPS 1920(R10), Z5
+	BT6
+	MOVQ    DX, CX
+	VMOVUPS Z6, (CX)         // V[0][j]
+	ADDQ    R12, CX
+	VMOVUPS Z7, (CX)         // V[1][j]
+	ADDQ    R12, CX
+	VMOVUPS Z8, (CX)
+	ADDQ    R12, CX
+	VMOVUPS Z9, (CX)
+	ADDQ    R12, CX
+	VMOVUPS Z10, (CX)
+	ADDQ    R12, CX
+	VMOVUPS Z11, (CX)
+	ADDQ R8, DX
+	ADDQ $64, R10
+	DECQ R11
+	JNZ  rcol
+	VZEROUPPER
+	RET
+
+// func outputF4x16RowAVX512(dst *float32, ow int, m *float32, ms int, bias, lo float32)
+// 16 consecutive full tiles of one tile row: tile k's 4×4 output starts at
+// dst[4k]. Same maths as outputF4x16AVX512, then Y rows are interleaved
+// back to tile-major order and stored as 4 contiguous vectors per row.
+TEXT ·outputF4x16RowAVX512(SB), 0, $1536-40
+	MOVQ dst+0(FP), CX
+	MOVQ ow+8(FP), R9
+	SHLQ $2, R9              // R9 = ow in bytes
+	MOVQ m+16(FP), DX
+	MOVQ ms+24(FP), R8
+	SHLQ $2, R8              // R8 = ms in bytes
+	LEAQ (R8)(R8*2), R12
+	SHLQ $1, R12             // R12 = 6*ms in bytes
+	VBROADCASTSS bias+32(FP), Z26
+	VBROADCASTSS lo+36(FP), Z27
+	VMOVDQU32 ilo<>(SB), Z22
+	VMOVDQU32 ihi<>(SB), Z23
+	VMOVDQU32 pairlo<>(SB), Z24
+	VMOVDQU32 pairhi<>(SB), Z25
+	MOVL $0x40800000, AX     // 4.0
+	VPBROADCASTD AX, Z28
+	MOVL $0x41000000, AX     // 8.0
+	VPBROADCASTD AX, Z29
+	MOVL $0x40000000, AX     // 2.0
+	VPBROADCASTD AX, Z30
+
+	LEAQ 0(SP), R10
+	MOVQ $6, R11
+ocol:
+	MOVQ    DX, SI
+	VMOVUPS (SI), Z0
+	ADDQ    R12, SI
+	VMOVUPS (SI), Z1
+	ADDQ    R12, SI
+	VMOVUPS (SI), Z2
+	ADDQ    R12, SI
+	VMOVUPS (SI), Z3
+	ADDQ    R12, SI
+	VMOVUPS (SI), Z4
+	ADDQ    R12, SI
+	VMOVUPS (SI), Z5
+	AT6
+	VMOVUPS Z6, 0(R10)
+	VMOVUPS Z7, 384(R10)
+	VMOVUPS Z8, 768(R10)
+	VMOVUPS Z9, 1152(R10)
+	ADDQ $64, R10
+	ADDQ R8, DX
+	DECQ R11
+	JNZ  ocol
+
+	LEAQ 0(SP), R10
+	MOVQ $4, R11
+orow:
+	VMOVUPS 0(R10), Z0
+	VMOVUPS 64(R10), Z1
+	VMOVUPS 128(R10), Z2
+	VMOVUPS 192(R10), Z3
+	VMOVUPS 256(R10), Z4
+	VMOVUPS 320(R10), Z5
+	AT6
+	VADDPS Z26, Z6, Z6
+	VMAXPS Z6, Z27, Z6       // y0 = max(Y[i][0]+bias, lo), NaN kept
+	VADDPS Z26, Z7, Z7
+	VMAXPS Z7, Z27, Z7
+	VADDPS Z26, Z8, Z8
+	VMAXPS Z8, Z27, Z8
+	VADDPS Z26, Z9, Z9
+	VMAXPS Z9, Z27, Z9
+	VMOVAPS   Z6, Z16
+	VPERMT2PS Z7, Z22, Z16   // y0,y1 pairs, tiles 0-7
+	VMOVAPS   Z6, Z17
+	VPERMT2PS Z7, Z23, Z17   // y0,y1 pairs, tiles 8-15
+	VMOVAPS   Z8, Z18
+	VPERMT2PS Z9, Z22, Z18   // y2,y3 pairs, tiles 0-7
+	VMOVAPS   Z8, Z19
+	VPERMT2PS Z9, Z23, Z19   // y2,y3 pairs, tiles 8-15
+	VMOVAPS   Z16, Z0
+	VPERMT2PS Z18, Z24, Z0   // tiles 0-3, tile-major
+	VMOVAPS   Z16, Z1
+	VPERMT2PS Z18, Z25, Z1   // tiles 4-7
+	VMOVAPS   Z17, Z2
+	VPERMT2PS Z19, Z24, Z2   // tiles 8-11
+	VMOVAPS   Z17, Z3
+	VPERMT2PS Z19, Z25, Z3   // tiles 12-15
+	VMOVUPS Z0, 0(CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	ADDQ R9, CX
+	ADDQ $384, R10
+	DECQ R11
+	JNZ  orow
+	VZEROUPPER
+	RET

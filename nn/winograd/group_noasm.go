@@ -13,3 +13,11 @@ func inputF4x16(v []float32, vs int, src []float32, w int, idx *[16]int32, mask 
 func outputF4x16(dst []float32, ow int, m []float32, ms int, idx *[16]int32, mask *[16]uint16, bias, lo float32) {
 	outputF4x16Go(dst, ow, m, ms, idx, mask, bias, lo)
 }
+
+func inputF4x16Row(v []float32, vs int, src []float32, w int) {
+	inputF4x16Go(v, vs, src, w, &rowIdx, &allIn)
+}
+
+func outputF4x16Row(dst []float32, ow int, m []float32, ms int, bias, lo float32) {
+	outputF4x16Go(dst, ow, m, ms, &rowIdx, &allOut, bias, lo)
+}

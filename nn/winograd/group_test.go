@@ -91,3 +91,58 @@ func TestGroupKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestRowKernels checks the contiguous-row kernels (16 consecutive full
+// tiles, permutes instead of gathers) against the Go reference with the
+// equivalent offsets and full masks; tolerances as in TestGroupKernels.
+func TestRowKernels(t *testing.T) {
+	if !haveGroupKernels() {
+		t.Skip("no AVX-512 group kernels on this CPU/build")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for iter := 0; iter < 50; iter++ {
+		w := 66 + iter%9
+		src := make([]float32, w*7+3)
+		for i := range src {
+			src[i] = rng.Float32()*2 - 1
+		}
+		base := iter % (w - 65)
+		vs := 16*2 + 3 + iter%5
+		got := make([]float32, 35*vs+16+8)
+		want := make([]float32, len(got))
+		for i := range got {
+			got[i], want[i] = float32(math.NaN()), float32(math.NaN())
+		}
+		inputF4x16Row(got, vs, src[base:], w)
+		inputF4x16Go(want, vs, src[base:], w, &rowIdx, &allIn)
+		for i := range got {
+			g, e := got[i], want[i]
+			if (g != g) != (e != e) || (e == e && math.Abs(float64(g-e)) > 2e-5) {
+				t.Fatalf("input iter %d: v[%d] = %v, want %v", iter, i, g, e)
+			}
+		}
+
+		ms := vs
+		m := make([]float32, 35*ms+16)
+		for i := range m {
+			m[i] = rng.Float32()*2 - 1
+		}
+		ow := w
+		dg := make([]float32, ow*5)
+		dw := make([]float32, len(dg))
+		for i := range dg {
+			dg[i], dw[i] = -7, -7
+		}
+		bias, lo := rng.Float32()-0.5, float32(0)
+		if iter%2 == 1 {
+			lo = float32(math.Inf(-1))
+		}
+		outputF4x16Row(dg[base:], ow, m, ms, bias, lo)
+		outputF4x16Go(dw[base:], ow, m, ms, &rowIdx, &allOut, bias, lo)
+		for i := range dg {
+			if math.Abs(float64(dg[i]-dw[i])) > 1e-4 {
+				t.Fatalf("output iter %d: dst[%d] = %v, want %v", iter, i, dg[i], dw[i])
+			}
+		}
+	}
+}

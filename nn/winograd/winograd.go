@@ -72,6 +72,9 @@ type scratch struct {
 	inIdx, outIdx []([16]int32)
 	inMask        []([36]uint16)
 	outMask       []([16]uint16)
+	// inRow/outRow mark groups of 16 consecutive full tiles of one tile
+	// row, which the faster Row kernels handle (no gathers/scatters).
+	inRow, outRow []bool
 }
 
 // tileInfo locates one tile of a block in the input and output tensors.
@@ -168,6 +171,7 @@ func (wt *Weights) getScratch() *scratch {
 		v: make([]float32, nv), m: make([]float32, nm), tiles: make([]tileInfo, wt.BlockTiles),
 		inIdx: make([][16]int32, ng), outIdx: make([][16]int32, ng),
 		inMask: make([][36]uint16, ng), outMask: make([][16]uint16, ng),
+		inRow: make([]bool, ng), outRow: make([]bool, ng),
 	}
 }
 
@@ -450,6 +454,18 @@ func (p *plan) buildGroups(s *scratch, tiles []tileInfo) {
 				}
 			}
 		}
+		s.inRow[g], s.outRow[g] = false, false
+		if g*16+16 <= len(tiles) {
+			t0 := &tiles[g*16]
+			inRow, outRow := true, true
+			for k := 0; k < 16; k++ {
+				ti := &tiles[g*16+k]
+				same := ti.in == t0.in && ti.iy0 == t0.iy0 && ti.ix0 == t0.ix0+4*k
+				inRow = inRow && same && ti.interior
+				outRow = outRow && same && ti.rows == 4 && ti.cols == 4
+			}
+			s.inRow[g], s.outRow[g] = inRow, outRow
+		}
 	}
 }
 
@@ -460,6 +476,10 @@ func (p *plan) inputGroups(v []float32, stride, ldt int, s *scratch) {
 	for c := 0; c < p.cin; c++ {
 		src := p.x[c*hw:]
 		for g := 0; g < ng; g++ {
+			if s.inRow[g] {
+				inputF4x16Row(v[c*ldt+g*16:], stride, src[s.inIdx[g][0]:], p.w)
+				continue
+			}
 			inputF4x16(v[c*ldt+g*16:], stride, src, p.w, &s.inIdx[g], &s.inMask[g])
 		}
 	}
@@ -480,6 +500,10 @@ func (p *plan) outputGroups(mm []float32, stride, ldt int, s *scratch) {
 		}
 		dst := p.dst[o*ohw:]
 		for g := 0; g < ng; g++ {
+			if s.outRow[g] {
+				outputF4x16Row(dst[s.outIdx[g][0]:], p.ow, mm[o*ldt+g*16:], stride, b, lo)
+				continue
+			}
 			outputF4x16(dst, p.ow, mm[o*ldt+g*16:], stride, &s.outIdx[g], &s.outMask[g], b, lo)
 		}
 	}

@@ -236,6 +236,38 @@ func testConvSmall(t *testing.T) {
 	}
 }
 
+// TestConvWide covers images wide enough for runs of 16 full tiles in one
+// tile row (the contiguous Row kernels), with blocks that start mid-row,
+// partial right and bottom tiles, and batch > 1.
+func TestConvWide(t *testing.T) {
+	t.Run(cpu.Summary(), testConvWide)
+	if cpu.HasAVX512() {
+		t.Run("noavx512", func(t *testing.T) {
+			defer cpu.DisableAVX512()()
+			testConvWide(t)
+		})
+	}
+}
+
+func testConvWide(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for i, c := range []convCase{
+		{n: 2, cin: 3, cout: 5, h: 9, w: 66, pt: 0, pl: 0, pb: 0, pr: 0, bias: true, relu: true, threads: 1},
+		{n: 1, cin: 4, cout: 3, h: 7, w: 130, pt: 1, pl: 1, pb: 1, pr: 1, bias: true, relu: false, threads: 2},
+		{n: 3, cin: 2, cout: 6, h: 10, w: 67, pt: 1, pl: 0, pb: 0, pr: 1, bias: false, relu: true, threads: 2},
+		{n: 2, cin: 17, cout: 18, h: 12, w: 73, pt: 1, pl: 1, pb: 1, pr: 1, bias: true, relu: true, threads: 3},
+	} {
+		for _, bt := range []int{0, 16, 40} {
+			e := runCase(t, rng, c, winograd.F4x4, bt)
+			t.Logf("%v bt=%d: rel err %.3g", c, bt, e)
+			// Same bound and source as TestConvSmall.
+			if e > 2e-5 {
+				t.Errorf("case %d %v bt=%d: rel err %.3g > 2e-5", i, c, bt, e)
+			}
+		}
+	}
+}
+
 func TestConvPanics(t *testing.T) {
 	wt := winograd.PrepareWeights(make([]float32, 2*3*9), 2, 3)
 	x := make([]float32, 3*5*5)
