@@ -1,0 +1,236 @@
+// Package extract runs a backbone over an image dataset once and writes the
+// features into a feature store: images → tensors → backbone → store.
+//
+// Extraction is incremental and crash-safe because the store is: items whose
+// content key and spec already have features are reused (the plan says why
+// anything is recomputed), and a killed run resumes where it stopped.
+package extract
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/preconv/preconv/backbone"
+	"github.com/preconv/preconv/imageset"
+	"github.com/preconv/preconv/nn"
+	"github.com/preconv/preconv/store"
+)
+
+// Config describes one extraction. Zero values are documented defaults.
+type Config struct {
+	// Data is an ImageFolder root, or a .csv/.jsonl manifest.
+	Data string
+	// Valid is an optional separate validation ImageFolder root.
+	Valid string
+	// ValidFraction > 0 splits Data deterministically by content hash.
+	ValidFraction float64
+	// Out is the store directory.
+	Out string
+	// Preprocess overrides the backbone's preprocessing (a preset name or
+	// JSON); Size and Crop override its sizes (0: keep).
+	Preprocess string
+	Size, Crop int
+	// DType is "f32" (default) or "f16".
+	DType string
+	// Batch is the images per forward pass (default 8).
+	Batch int
+	// Workers decode images (default runtime.NumCPU()).
+	Workers int
+	// Threads run the backbone (default runtime.NumCPU()).
+	Threads int
+	// ZstdLevel and ChunkRows tune the store (0: store defaults).
+	ZstdLevel, ChunkRows int
+	// Progress, if set, is called after each batch.
+	Progress func(done, total int, rate float64, eta time.Duration)
+}
+
+// Result summarises an extraction.
+type Result struct {
+	Store        string   `json:"store"`
+	Items        int      `json:"items"`
+	Computed     int      `json:"computed"`
+	Kept         int      `json:"kept"`
+	Reused       int      `json:"reused"`
+	Failed       int      `json:"failed"`
+	Reasons      []string `json:"reasons"`
+	FeatureShape []int    `json:"feature_shape"`
+	Seconds      float64  `json:"seconds"`
+	ImagesPerSec float64  `json:"images_per_sec"`
+	// Errors lists the images that could not be used ("path: reason").
+	Errors []string `json:"errors,omitempty"`
+	// SpecDigest identifies the extraction spec.
+	SpecDigest string `json:"spec_digest"`
+}
+
+// ErrNoImages means the dataset has no images.
+var ErrNoImages = errors.New("extract: no images found")
+
+// LoadDataset reads cfg.Data (and cfg.Valid) and hashes every item.
+func LoadDataset(ctx context.Context, cfg Config) (*imageset.Dataset, error) {
+	var ds *imageset.Dataset
+	var err error
+	low := strings.ToLower(cfg.Data)
+	switch {
+	case cfg.Data == "":
+		return nil, fmt.Errorf("extract: no dataset given (--data DIR)")
+	case strings.HasSuffix(low, ".csv") || strings.HasSuffix(low, ".jsonl"):
+		ds, err = imageset.ReadManifest(cfg.Data, nil)
+	case cfg.Valid != "":
+		ds, err = imageset.ScanWithValid(cfg.Data, cfg.Valid, imageset.ScanOptions{})
+	default:
+		ds, err = imageset.Scan(cfg.Data, imageset.ScanOptions{})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(ds.Items) == 0 {
+		return nil, fmt.Errorf("%w in %s", ErrNoImages, cfg.Data)
+	}
+	if err := imageset.Hash(ctx, ds.Items, workers(cfg.Workers)); err != nil {
+		return nil, err
+	}
+	if cfg.ValidFraction > 0 && cfg.Valid == "" {
+		imageset.SplitByHash(ds.Items, cfg.ValidFraction)
+	}
+	return ds, nil
+}
+
+func workers(n int) int {
+	if n <= 0 {
+		return runtime.NumCPU()
+	}
+	return n
+}
+
+// Preprocessing returns the preprocessing cfg asks for on backbone b.
+func Preprocessing(cfg Config, b *backbone.Backbone) (imageset.Preprocess, error) {
+	pre := b.Preprocess
+	if cfg.Preprocess != "" {
+		p, err := imageset.ParsePreprocess(cfg.Preprocess)
+		if err != nil {
+			return pre, err
+		}
+		pre = p
+	}
+	if cfg.Size > 0 {
+		pre = pre.WithSize(cfg.Size)
+	}
+	if cfg.Crop > 0 {
+		pre = pre.WithCrop(cfg.Crop)
+	}
+	return pre, pre.Validate()
+}
+
+// Spec returns the store spec of extracting with b and pre.
+func Spec(b *backbone.Backbone, pre imageset.Preprocess, dtype string) (store.Spec, error) {
+	b.Preprocess = pre
+	shape, err := b.FeatureShape()
+	if err != nil {
+		return store.Spec{}, err
+	}
+	pj, err := json.Marshal(pre)
+	if err != nil {
+		return store.Spec{}, err
+	}
+	if dtype == "" {
+		dtype = "f32"
+	}
+	return store.Spec{Model: b.Name, WeightsDigest: b.WeightsDigest, Arch: b.Arch, Tap: b.Tap, Pool: b.Pool,
+		Preprocess: pj, DType: dtype, FeatureShape: shape}, nil
+}
+
+// Run extracts features of cfg.Data with backbone b into cfg.Out.
+func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dataset) (*Result, error) {
+	start := time.Now()
+	pre, err := Preprocessing(cfg, b)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := Spec(b, pre, cfg.DType)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]store.ItemRef, len(ds.Items))
+	for i, it := range ds.Items {
+		refs[i] = store.ItemRef{Key: it.SHA256, Path: it.Rel, Label: it.Label, Split: it.Split}
+		if it.SHA256 == "" {
+			// An unreadable file: it gets a unique key so it is retried, and fails below.
+			refs[i].Key = strings.Repeat("0", 64)
+		}
+	}
+	var sopts []store.Option
+	if cfg.ZstdLevel > 0 {
+		sopts = append(sopts, store.WithLevel(cfg.ZstdLevel))
+	}
+	if cfg.ChunkRows > 0 {
+		sopts = append(sopts, store.WithChunkRows(cfg.ChunkRows))
+	}
+	w, plan, err := store.Prepare(ctx, cfg.Out, spec, ds.Classes, refs, sopts...)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	res := &Result{Store: cfg.Out, Items: len(ds.Items), Kept: plan.Kept, Reused: plan.Reused,
+		Reasons: plan.Reasons, FeatureShape: spec.FeatureShape, SpecDigest: spec.Digest()}
+	if len(plan.Todo) > 0 {
+		todo := make([]imageset.Item, len(plan.Todo))
+		byPath := make(map[string]int, len(plan.Todo))
+		for i, pos := range plan.Todo {
+			todo[i] = ds.Items[pos]
+			byPath[todo[i].Path] = pos
+		}
+		batch := cfg.Batch
+		if batch <= 0 {
+			batch = 8
+		}
+		e := &nn.Exec{Threads: workers(cfg.Threads)}
+		lopts := imageset.LoadOptions{Batch: batch, Workers: workers(cfg.Workers), Progress: cfg.Progress}
+		for bt, err := range imageset.Load(ctx, todo, pre, lopts) {
+			if err != nil {
+				return res, err
+			}
+			for _, ie := range bt.Errors {
+				pos, ok := byPath[ie.Path]
+				res.Errors = append(res.Errors, ie.Error())
+				res.Failed++
+				if ok {
+					if err := w.Fail(pos, ie.Err.Error()); err != nil {
+						return res, err
+					}
+				}
+			}
+			if len(bt.Index) == 0 {
+				continue
+			}
+			y, err := b.Features(e, bt.X)
+			if err != nil {
+				return res, fmt.Errorf("extract: %s: %w", filepath.Base(todo[bt.Index[0]].Path), err)
+			}
+			pos := make([]int, len(bt.Index))
+			for j, k := range bt.Index {
+				pos[j] = plan.Todo[k]
+			}
+			if err := w.Put(pos, y.Data); err != nil {
+				return res, err
+			}
+			res.Computed += len(pos)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if err := w.Commit(); err != nil {
+		return res, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	if res.Seconds > 0 {
+		res.ImagesPerSec = float64(res.Computed) / res.Seconds
+	}
+	return res, nil
+}
