@@ -126,17 +126,29 @@ func run(kn kernel, p problem) {
 			}
 			for jc := 0; jc < p.n; jc += nc {
 				nb := min(nc, p.n-jc)
-				packB(bp, p, pc, kb, jc, nb, nr)
+				bs := bsrc{b: bp, ldb: nr}
+				if !p.transB && !kn.packB && p.alpha == 1 && mb > 8*mr {
+					// B rows read in place (alpha == 1 only: packing applies alpha;
+					// and only with more than 8 A panels to reuse them: with fewer,
+					// the sequential reads of packing beat the kernel's strided
+					// first touch); only a partial last panel is packed.
+					bs = bsrc{b: p.b, ldb: p.ldb, off: pc*p.ldb + jc, direct: true, pack: bp}
+					if rem := nb % nr; rem != 0 {
+						packB(bp, p, pc, kb, jc+nb-rem, rem, nr)
+					}
+				} else {
+					packB(bp, p, pc, kb, jc, nb, nr)
+				}
 				if kn.jrOuter {
 					for jr := 0; jr < nb; jr += nr {
 						for ir := 0; ir < mb; ir += mr {
-							tile(kn, p, pa, lda, aoff, ap, bp, tmp, kb, ic, ir, mb, jc, jr, nb, beta)
+							tile(kn, p, pa, lda, aoff, ap, bs, tmp, kb, ic, ir, mb, jc, jr, nb, beta)
 						}
 					}
 				} else {
 					for ir := 0; ir < mb; ir += mr {
 						for jr := 0; jr < nb; jr += nr {
-							tile(kn, p, pa, lda, aoff, ap, bp, tmp, kb, ic, ir, mb, jc, jr, nb, beta)
+							tile(kn, p, pa, lda, aoff, ap, bs, tmp, kb, ic, ir, mb, jc, jr, nb, beta)
 						}
 					}
 				}
@@ -145,9 +157,20 @@ func run(kn kernel, p problem) {
 	}
 }
 
+// bsrc says where the B micro-panels of a block are: packed in b (panel s at
+// s*nr*kb, row stride nr), or read in place (direct) from b at off with row
+// stride ldb, except a partial last panel packed at pack[0].
+type bsrc struct {
+	b      []float32
+	ldb    int
+	off    int
+	direct bool
+	pack   []float32
+}
+
 // tile runs the micro-kernel for the tile at (ic+ir, jc+jr); edge tiles go
 // through tmp and only their valid part is merged into C.
-func tile(kn kernel, p problem, pa []float32, lda, aoff int, ap, bp, tmp []float32, kb, ic, ir, mb, jc, jr, nb int, beta float32) {
+func tile(kn kernel, p problem, pa []float32, lda, aoff int, ap []float32, bs bsrc, tmp []float32, kb, ic, ir, mb, jc, jr, nb int, beta float32) {
 	mr, nr := kn.mr, kn.nr
 	mrr := min(mr, mb-ir)
 	nrr := min(nr, nb-jr)
@@ -157,13 +180,22 @@ func tile(kn kernel, p problem, pa []float32, lda, aoff int, ap, bp, tmp []float
 	} else {
 		apan = &pa[aoff+ir*lda]
 	}
-	bpan := &bp[jr*kb]
+	var bpan *float32
+	ldb := bs.ldb
+	switch {
+	case !bs.direct:
+		bpan = &bs.b[jr*kb]
+	case nrr < nr:
+		bpan, ldb = &bs.pack[0], nr // the partial panel packed by packB
+	default:
+		bpan = &bs.b[bs.off+jr]
+	}
 	ci := (ic+ir)*p.ldc + jc + jr
 	if mrr == mr && nrr == nr {
-		kn.fn(kb, apan, lda, bpan, &p.c[ci], p.ldc, beta)
+		kn.fn(kb, apan, lda, bpan, ldb, &p.c[ci], p.ldc, beta)
 		return
 	}
-	kn.fn(kb, apan, lda, bpan, &tmp[0], nr, 0)
+	kn.fn(kb, apan, lda, bpan, ldb, &tmp[0], nr, 0)
 	for i := 0; i < mrr; i++ {
 		row := p.c[ci+i*p.ldc : ci+i*p.ldc+nrr]
 		t := tmp[i*nr : i*nr+nrr]

@@ -3,11 +3,11 @@ package gemm
 // kernel is one register-blocked micro-kernel and the cache blocking that
 // suits it. fn computes an mr×nr tile of C from packed panels:
 //
-//	acc[i][j] = sum_{p<k} a[i*lda+p] * b[p*nr+j]
+//	acc[i][j] = sum_{p<k} a[i*lda+p] * b[p*ldb+j]
 //	c[i*ldc+j] = acc[i][j] + beta*c[i*ldc+j]   (c not read when beta == 0)
 //
-// a holds mr rows of k floats at stride lda (read in place), b holds
-// k*nr floats and c an mr×nr tile with row
+// a holds mr rows of k floats at stride lda, b k rows of nr floats at
+// stride ldb (read in place or packed), and c an mr×nr tile with row
 // stride ldc. Kernels check nothing.
 type kernel struct {
 	name   string
@@ -19,7 +19,10 @@ type kernel struct {
 	// micro-panel stays in L1 and A streams from L2); the default keeps the
 	// A micro-panel in L1.
 	jrOuter bool
-	fn      func(k int, a *float32, lda int, b, c *float32, ldc int, beta float32)
+	// packB copies B into nr-column panels even when it is not transposed
+	// (otherwise the kernel reads its rows in place).
+	packB bool
+	fn    func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 }
 
 // genericKernel is the portable 4×8 kernel, used when no assembly kernel

@@ -5,20 +5,20 @@ import "unsafe"
 // kernelGeneric4x8 is the portable micro-kernel and the reference for the
 // assembly ones: it computes the 4×8 tile
 //
-//	acc[i][j] = sum_{p<k} a[i*lda+p] * b[p*8+j]
+//	acc[i][j] = sum_{p<k} a[i*lda+p] * b[p*ldb+j]
 //	c[i*ldc+j] = acc[i][j] + beta*c[i*ldc+j]   (c not read when beta == 0)
-func kernelGeneric4x8(k int, a *float32, lda int, b, c *float32, ldc int, beta float32) {
+func kernelGeneric4x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32) {
 	const mr, nr = 4, 8
 	as := unsafe.Slice(a, (mr-1)*lda+k)
 	a0 := as[0*lda : 0*lda+k]
 	a1 := as[1*lda : 1*lda+k]
 	a2 := as[2*lda : 2*lda+k]
 	a3 := as[3*lda : 3*lda+k]
-	bs := unsafe.Slice(b, k*nr)
+	bs := unsafe.Slice(b, (k-1)*ldb+nr)
 	var acc [mr][nr]float32
 	for p := 0; p < k; p++ {
 		ap := [mr]float32{a0[p], a1[p], a2[p], a3[p]}
-		bp := bs[p*nr : p*nr+nr : p*nr+nr]
+		bp := bs[p*ldb : p*ldb+nr : p*ldb+nr]
 		for i := 0; i < mr; i++ {
 			ai := ap[i]
 			r := &acc[i]

@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func kernel8x32AVX512(k int, a *float32, lda int, b, c *float32, ldc int, beta float32)
+// func kernel8x32AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 // 8×32 tile: acc in Z0-Z15 (row i, vector v = Z(i*2+v)), B row in Z16..Z17, A broadcasts after.
-TEXT ·kernel8x32AVX512(SB), NOSPLIT, $0-52
+TEXT ·kernel8x32AVX512(SB), NOSPLIT, $0-60
 	MOVQ k+0(FP), CX    // CX = k steps left
 	MOVQ a+8(FP), SI    // SI = &a[0][p]: rows 0-3 from SI, 4-7 from R12, 8-11 from R13
 	MOVQ lda+16(FP), R10
@@ -14,9 +14,12 @@ TEXT ·kernel8x32AVX512(SB), NOSPLIT, $0-52
 	LEAQ (R10)(R10*2), R11 // R11 = 3*lda bytes
 	LEAQ (SI)(R10*4), R12
 	LEAQ (R12)(R10*4), R13
-	MOVQ b+24(FP), DI   // DI = packed B, nr floats per step
-	MOVQ c+32(FP), DX   // DX = &c[0]
-	MOVQ ldc+40(FP), R8
+	MOVQ b+24(FP), DI   // DI = &b[p][0]
+	MOVQ ldb+32(FP), R14
+	SHLQ $2, R14        // R14 = ldb in bytes
+	LEAQ (R14)(R14*2), BX // BX = 3*ldb bytes
+	MOVQ c+40(FP), DX   // DX = &c[0]
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8         // R8 = ldc in bytes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -61,9 +64,17 @@ TEXT ·kernel8x32AVX512(SB), NOSPLIT, $0-52
 	CMPQ CX, $4
 	JLT  kernel8x32AVX512_tail
 kernel8x32AVX512_loop:
-	PREFETCHT0 2048(DI)
-	VMOVUPS 0(DI), Z16
-	VMOVUPS 64(DI), Z17
+	LEAQ (DI)(R14*8), R9 // prefetch B 8 rows ahead
+	PREFETCHT0 0(R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 0(R9)(R14*1)
+	PREFETCHT0 64(R9)(R14*1)
+	PREFETCHT0 0(R9)(R14*2)
+	PREFETCHT0 64(R9)(R14*2)
+	PREFETCHT0 0(R9)(BX*1)
+	PREFETCHT0 64(R9)(BX*1)
+	VMOVUPS 0(DI), Z16 // b[p+0][0:]
+	VMOVUPS 64(DI), Z17 // b[p+0][16:]
 	VBROADCASTSS 0(SI), Z18 // a[0][p+0]
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -88,8 +99,8 @@ kernel8x32AVX512_loop:
 	VBROADCASTSS 0(R12)(R11*1), Z21 // a[7][p+0]
 	VFMADD231PS Z16, Z21, Z14
 	VFMADD231PS Z17, Z21, Z15
-	VMOVUPS 128(DI), Z16
-	VMOVUPS 192(DI), Z17
+	VMOVUPS 0(DI)(R14*1), Z16 // b[p+1][0:]
+	VMOVUPS 64(DI)(R14*1), Z17 // b[p+1][16:]
 	VBROADCASTSS 4(SI), Z18 // a[0][p+1]
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -114,8 +125,8 @@ kernel8x32AVX512_loop:
 	VBROADCASTSS 4(R12)(R11*1), Z21 // a[7][p+1]
 	VFMADD231PS Z16, Z21, Z14
 	VFMADD231PS Z17, Z21, Z15
-	VMOVUPS 256(DI), Z16
-	VMOVUPS 320(DI), Z17
+	VMOVUPS 0(DI)(R14*2), Z16 // b[p+2][0:]
+	VMOVUPS 64(DI)(R14*2), Z17 // b[p+2][16:]
 	VBROADCASTSS 8(SI), Z18 // a[0][p+2]
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -140,8 +151,8 @@ kernel8x32AVX512_loop:
 	VBROADCASTSS 8(R12)(R11*1), Z21 // a[7][p+2]
 	VFMADD231PS Z16, Z21, Z14
 	VFMADD231PS Z17, Z21, Z15
-	VMOVUPS 384(DI), Z16
-	VMOVUPS 448(DI), Z17
+	VMOVUPS 0(DI)(BX*1), Z16 // b[p+3][0:]
+	VMOVUPS 64(DI)(BX*1), Z17 // b[p+3][16:]
 	VBROADCASTSS 12(SI), Z18 // a[0][p+3]
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -169,15 +180,15 @@ kernel8x32AVX512_loop:
 	ADDQ $16, SI
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $512, DI
+	LEAQ (DI)(R14*4), DI
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE  kernel8x32AVX512_loop
 kernel8x32AVX512_tail:
 	TESTQ CX, CX
 	JZ   kernel8x32AVX512_store
-	VMOVUPS 0(DI), Z16
-	VMOVUPS 64(DI), Z17
+	VMOVUPS 0(DI), Z16 // b[p+0][0:]
+	VMOVUPS 64(DI), Z17 // b[p+0][16:]
 	VBROADCASTSS 0(SI), Z18 // a[0][p+0]
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -205,14 +216,14 @@ kernel8x32AVX512_tail:
 	ADDQ $4, SI
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $128, DI
+	ADDQ R14, DI
 	DECQ CX
 	JMP  kernel8x32AVX512_tail
 kernel8x32AVX512_store:
-	MOVL beta+48(FP), AX
+	MOVL beta+56(FP), AX
 	ANDL $0x7fffffff, AX // beta == ±0: do not read C
 	JZ   kernel8x32AVX512_nobeta
-	VBROADCASTSS beta+48(FP), Z18
+	VBROADCASTSS beta+56(FP), Z18
 	VFMADD231PS 0(DX), Z18, Z0 // acc += beta*c
 	VMOVUPS Z0, 0(DX)
 	VFMADD231PS 64(DX), Z18, Z1 // acc += beta*c
@@ -281,9 +292,9 @@ kernel8x32AVX512_nobeta:
 	VZEROUPPER
 	RET
 
-// func kernel12x32AVX512(k int, a *float32, lda int, b, c *float32, ldc int, beta float32)
+// func kernel12x32AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 // 12×32 tile: acc in Z0-Z23 (row i, vector v = Z(i*2+v)), B row in Z24..Z25, A broadcasts after.
-TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-52
+TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-60
 	MOVQ k+0(FP), CX    // CX = k steps left
 	MOVQ a+8(FP), SI    // SI = &a[0][p]: rows 0-3 from SI, 4-7 from R12, 8-11 from R13
 	MOVQ lda+16(FP), R10
@@ -291,9 +302,12 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-52
 	LEAQ (R10)(R10*2), R11 // R11 = 3*lda bytes
 	LEAQ (SI)(R10*4), R12
 	LEAQ (R12)(R10*4), R13
-	MOVQ b+24(FP), DI   // DI = packed B, nr floats per step
-	MOVQ c+32(FP), DX   // DX = &c[0]
-	MOVQ ldc+40(FP), R8
+	MOVQ b+24(FP), DI   // DI = &b[p][0]
+	MOVQ ldb+32(FP), R14
+	SHLQ $2, R14        // R14 = ldb in bytes
+	LEAQ (R14)(R14*2), BX // BX = 3*ldb bytes
+	MOVQ c+40(FP), DX   // DX = &c[0]
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8         // R8 = ldc in bytes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -358,9 +372,17 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-52
 	CMPQ CX, $4
 	JLT  kernel12x32AVX512_tail
 kernel12x32AVX512_loop:
-	PREFETCHT0 2048(DI)
-	VMOVUPS 0(DI), Z24
-	VMOVUPS 64(DI), Z25
+	LEAQ (DI)(R14*8), R9 // prefetch B 8 rows ahead
+	PREFETCHT0 0(R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 0(R9)(R14*1)
+	PREFETCHT0 64(R9)(R14*1)
+	PREFETCHT0 0(R9)(R14*2)
+	PREFETCHT0 64(R9)(R14*2)
+	PREFETCHT0 0(R9)(BX*1)
+	PREFETCHT0 64(R9)(BX*1)
+	VMOVUPS 0(DI), Z24 // b[p+0][0:]
+	VMOVUPS 64(DI), Z25 // b[p+0][16:]
 	VBROADCASTSS 0(SI), Z26 // a[0][p+0]
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -397,8 +419,8 @@ kernel12x32AVX512_loop:
 	VBROADCASTSS 0(R13)(R11*1), Z29 // a[11][p+0]
 	VFMADD231PS Z24, Z29, Z22
 	VFMADD231PS Z25, Z29, Z23
-	VMOVUPS 128(DI), Z24
-	VMOVUPS 192(DI), Z25
+	VMOVUPS 0(DI)(R14*1), Z24 // b[p+1][0:]
+	VMOVUPS 64(DI)(R14*1), Z25 // b[p+1][16:]
 	VBROADCASTSS 4(SI), Z26 // a[0][p+1]
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -435,8 +457,8 @@ kernel12x32AVX512_loop:
 	VBROADCASTSS 4(R13)(R11*1), Z29 // a[11][p+1]
 	VFMADD231PS Z24, Z29, Z22
 	VFMADD231PS Z25, Z29, Z23
-	VMOVUPS 256(DI), Z24
-	VMOVUPS 320(DI), Z25
+	VMOVUPS 0(DI)(R14*2), Z24 // b[p+2][0:]
+	VMOVUPS 64(DI)(R14*2), Z25 // b[p+2][16:]
 	VBROADCASTSS 8(SI), Z26 // a[0][p+2]
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -473,8 +495,8 @@ kernel12x32AVX512_loop:
 	VBROADCASTSS 8(R13)(R11*1), Z29 // a[11][p+2]
 	VFMADD231PS Z24, Z29, Z22
 	VFMADD231PS Z25, Z29, Z23
-	VMOVUPS 384(DI), Z24
-	VMOVUPS 448(DI), Z25
+	VMOVUPS 0(DI)(BX*1), Z24 // b[p+3][0:]
+	VMOVUPS 64(DI)(BX*1), Z25 // b[p+3][16:]
 	VBROADCASTSS 12(SI), Z26 // a[0][p+3]
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -514,15 +536,15 @@ kernel12x32AVX512_loop:
 	ADDQ $16, SI
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $512, DI
+	LEAQ (DI)(R14*4), DI
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE  kernel12x32AVX512_loop
 kernel12x32AVX512_tail:
 	TESTQ CX, CX
 	JZ   kernel12x32AVX512_store
-	VMOVUPS 0(DI), Z24
-	VMOVUPS 64(DI), Z25
+	VMOVUPS 0(DI), Z24 // b[p+0][0:]
+	VMOVUPS 64(DI), Z25 // b[p+0][16:]
 	VBROADCASTSS 0(SI), Z26 // a[0][p+0]
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -562,14 +584,14 @@ kernel12x32AVX512_tail:
 	ADDQ $4, SI
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $128, DI
+	ADDQ R14, DI
 	DECQ CX
 	JMP  kernel12x32AVX512_tail
 kernel12x32AVX512_store:
-	MOVL beta+48(FP), AX
+	MOVL beta+56(FP), AX
 	ANDL $0x7fffffff, AX // beta == ±0: do not read C
 	JZ   kernel12x32AVX512_nobeta
-	VBROADCASTSS beta+48(FP), Z26
+	VBROADCASTSS beta+56(FP), Z26
 	VFMADD231PS 0(DX), Z26, Z0 // acc += beta*c
 	VMOVUPS Z0, 0(DX)
 	VFMADD231PS 64(DX), Z26, Z1 // acc += beta*c
@@ -670,9 +692,9 @@ kernel12x32AVX512_nobeta:
 	VZEROUPPER
 	RET
 
-// func kernel8x48AVX512(k int, a *float32, lda int, b, c *float32, ldc int, beta float32)
+// func kernel8x48AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 // 8×48 tile: acc in Z0-Z23 (row i, vector v = Z(i*3+v)), B row in Z24..Z26, A broadcasts after.
-TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-52
+TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-60
 	MOVQ k+0(FP), CX    // CX = k steps left
 	MOVQ a+8(FP), SI    // SI = &a[0][p]: rows 0-3 from SI, 4-7 from R12, 8-11 from R13
 	MOVQ lda+16(FP), R10
@@ -680,9 +702,12 @@ TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-52
 	LEAQ (R10)(R10*2), R11 // R11 = 3*lda bytes
 	LEAQ (SI)(R10*4), R12
 	LEAQ (R12)(R10*4), R13
-	MOVQ b+24(FP), DI   // DI = packed B, nr floats per step
-	MOVQ c+32(FP), DX   // DX = &c[0]
-	MOVQ ldc+40(FP), R8
+	MOVQ b+24(FP), DI   // DI = &b[p][0]
+	MOVQ ldb+32(FP), R14
+	SHLQ $2, R14        // R14 = ldb in bytes
+	LEAQ (R14)(R14*2), BX // BX = 3*ldb bytes
+	MOVQ c+40(FP), DX   // DX = &c[0]
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8         // R8 = ldc in bytes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -735,10 +760,22 @@ TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-52
 	CMPQ CX, $4
 	JLT  kernel8x48AVX512_tail
 kernel8x48AVX512_loop:
-	PREFETCHT0 3072(DI)
-	VMOVUPS 0(DI), Z24
-	VMOVUPS 64(DI), Z25
-	VMOVUPS 128(DI), Z26
+	LEAQ (DI)(R14*8), R9 // prefetch B 8 rows ahead
+	PREFETCHT0 0(R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 128(R9)
+	PREFETCHT0 0(R9)(R14*1)
+	PREFETCHT0 64(R9)(R14*1)
+	PREFETCHT0 128(R9)(R14*1)
+	PREFETCHT0 0(R9)(R14*2)
+	PREFETCHT0 64(R9)(R14*2)
+	PREFETCHT0 128(R9)(R14*2)
+	PREFETCHT0 0(R9)(BX*1)
+	PREFETCHT0 64(R9)(BX*1)
+	PREFETCHT0 128(R9)(BX*1)
+	VMOVUPS 0(DI), Z24 // b[p+0][0:]
+	VMOVUPS 64(DI), Z25 // b[p+0][16:]
+	VMOVUPS 128(DI), Z26 // b[p+0][32:]
 	VBROADCASTSS 0(SI), Z27 // a[0][p+0]
 	VFMADD231PS Z24, Z27, Z0
 	VFMADD231PS Z25, Z27, Z1
@@ -771,9 +808,9 @@ kernel8x48AVX512_loop:
 	VFMADD231PS Z24, Z30, Z21
 	VFMADD231PS Z25, Z30, Z22
 	VFMADD231PS Z26, Z30, Z23
-	VMOVUPS 192(DI), Z24
-	VMOVUPS 256(DI), Z25
-	VMOVUPS 320(DI), Z26
+	VMOVUPS 0(DI)(R14*1), Z24 // b[p+1][0:]
+	VMOVUPS 64(DI)(R14*1), Z25 // b[p+1][16:]
+	VMOVUPS 128(DI)(R14*1), Z26 // b[p+1][32:]
 	VBROADCASTSS 4(SI), Z27 // a[0][p+1]
 	VFMADD231PS Z24, Z27, Z0
 	VFMADD231PS Z25, Z27, Z1
@@ -806,9 +843,9 @@ kernel8x48AVX512_loop:
 	VFMADD231PS Z24, Z30, Z21
 	VFMADD231PS Z25, Z30, Z22
 	VFMADD231PS Z26, Z30, Z23
-	VMOVUPS 384(DI), Z24
-	VMOVUPS 448(DI), Z25
-	VMOVUPS 512(DI), Z26
+	VMOVUPS 0(DI)(R14*2), Z24 // b[p+2][0:]
+	VMOVUPS 64(DI)(R14*2), Z25 // b[p+2][16:]
+	VMOVUPS 128(DI)(R14*2), Z26 // b[p+2][32:]
 	VBROADCASTSS 8(SI), Z27 // a[0][p+2]
 	VFMADD231PS Z24, Z27, Z0
 	VFMADD231PS Z25, Z27, Z1
@@ -841,9 +878,9 @@ kernel8x48AVX512_loop:
 	VFMADD231PS Z24, Z30, Z21
 	VFMADD231PS Z25, Z30, Z22
 	VFMADD231PS Z26, Z30, Z23
-	VMOVUPS 576(DI), Z24
-	VMOVUPS 640(DI), Z25
-	VMOVUPS 704(DI), Z26
+	VMOVUPS 0(DI)(BX*1), Z24 // b[p+3][0:]
+	VMOVUPS 64(DI)(BX*1), Z25 // b[p+3][16:]
+	VMOVUPS 128(DI)(BX*1), Z26 // b[p+3][32:]
 	VBROADCASTSS 12(SI), Z27 // a[0][p+3]
 	VFMADD231PS Z24, Z27, Z0
 	VFMADD231PS Z25, Z27, Z1
@@ -879,16 +916,16 @@ kernel8x48AVX512_loop:
 	ADDQ $16, SI
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $768, DI
+	LEAQ (DI)(R14*4), DI
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE  kernel8x48AVX512_loop
 kernel8x48AVX512_tail:
 	TESTQ CX, CX
 	JZ   kernel8x48AVX512_store
-	VMOVUPS 0(DI), Z24
-	VMOVUPS 64(DI), Z25
-	VMOVUPS 128(DI), Z26
+	VMOVUPS 0(DI), Z24 // b[p+0][0:]
+	VMOVUPS 64(DI), Z25 // b[p+0][16:]
+	VMOVUPS 128(DI), Z26 // b[p+0][32:]
 	VBROADCASTSS 0(SI), Z27 // a[0][p+0]
 	VFMADD231PS Z24, Z27, Z0
 	VFMADD231PS Z25, Z27, Z1
@@ -924,14 +961,14 @@ kernel8x48AVX512_tail:
 	ADDQ $4, SI
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $192, DI
+	ADDQ R14, DI
 	DECQ CX
 	JMP  kernel8x48AVX512_tail
 kernel8x48AVX512_store:
-	MOVL beta+48(FP), AX
+	MOVL beta+56(FP), AX
 	ANDL $0x7fffffff, AX // beta == ±0: do not read C
 	JZ   kernel8x48AVX512_nobeta
-	VBROADCASTSS beta+48(FP), Z27
+	VBROADCASTSS beta+56(FP), Z27
 	VFMADD231PS 0(DX), Z27, Z0 // acc += beta*c
 	VMOVUPS Z0, 0(DX)
 	VFMADD231PS 64(DX), Z27, Z1 // acc += beta*c
@@ -1024,9 +1061,9 @@ kernel8x48AVX512_nobeta:
 	VZEROUPPER
 	RET
 
-// func kernel6x16AVX2(k int, a *float32, lda int, b, c *float32, ldc int, beta float32)
+// func kernel6x16AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 // 6×16 tile: acc in Y0-Y11 (row i, vector v = Y(i*2+v)), B row in Y12..Y13, A broadcasts after.
-TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-52
+TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-60
 	MOVQ k+0(FP), CX    // CX = k steps left
 	MOVQ a+8(FP), SI    // SI = &a[0][p]: rows 0-3 from SI, 4-7 from R12, 8-11 from R13
 	MOVQ lda+16(FP), R10
@@ -1034,9 +1071,12 @@ TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-52
 	LEAQ (R10)(R10*2), R11 // R11 = 3*lda bytes
 	LEAQ (SI)(R10*4), R12
 	LEAQ (R12)(R10*4), R13
-	MOVQ b+24(FP), DI   // DI = packed B, nr floats per step
-	MOVQ c+32(FP), DX   // DX = &c[0]
-	MOVQ ldc+40(FP), R8
+	MOVQ b+24(FP), DI   // DI = &b[p][0]
+	MOVQ ldb+32(FP), R14
+	SHLQ $2, R14        // R14 = ldb in bytes
+	LEAQ (R14)(R14*2), BX // BX = 3*ldb bytes
+	MOVQ c+40(FP), DX   // DX = &c[0]
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8         // R8 = ldc in bytes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -1065,9 +1105,13 @@ TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-52
 	CMPQ CX, $4
 	JLT  kernel6x16AVX2_tail
 kernel6x16AVX2_loop:
-	PREFETCHT0 1024(DI)
-	VMOVUPS 0(DI), Y12
-	VMOVUPS 32(DI), Y13
+	LEAQ (DI)(R14*8), R9 // prefetch B 8 rows ahead
+	PREFETCHT0 0(R9)
+	PREFETCHT0 0(R9)(R14*1)
+	PREFETCHT0 0(R9)(R14*2)
+	PREFETCHT0 0(R9)(BX*1)
+	VMOVUPS 0(DI), Y12 // b[p+0][0:]
+	VMOVUPS 32(DI), Y13 // b[p+0][8:]
 	VBROADCASTSS 0(SI), Y14 // a[0][p+0]
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -1086,8 +1130,8 @@ kernel6x16AVX2_loop:
 	VBROADCASTSS 0(R12)(R10*1), Y15 // a[5][p+0]
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 64(DI), Y12
-	VMOVUPS 96(DI), Y13
+	VMOVUPS 0(DI)(R14*1), Y12 // b[p+1][0:]
+	VMOVUPS 32(DI)(R14*1), Y13 // b[p+1][8:]
 	VBROADCASTSS 4(SI), Y14 // a[0][p+1]
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -1106,8 +1150,8 @@ kernel6x16AVX2_loop:
 	VBROADCASTSS 4(R12)(R10*1), Y15 // a[5][p+1]
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 128(DI), Y12
-	VMOVUPS 160(DI), Y13
+	VMOVUPS 0(DI)(R14*2), Y12 // b[p+2][0:]
+	VMOVUPS 32(DI)(R14*2), Y13 // b[p+2][8:]
 	VBROADCASTSS 8(SI), Y14 // a[0][p+2]
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -1126,8 +1170,8 @@ kernel6x16AVX2_loop:
 	VBROADCASTSS 8(R12)(R10*1), Y15 // a[5][p+2]
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 192(DI), Y12
-	VMOVUPS 224(DI), Y13
+	VMOVUPS 0(DI)(BX*1), Y12 // b[p+3][0:]
+	VMOVUPS 32(DI)(BX*1), Y13 // b[p+3][8:]
 	VBROADCASTSS 12(SI), Y14 // a[0][p+3]
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -1149,15 +1193,15 @@ kernel6x16AVX2_loop:
 	ADDQ $16, SI
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $256, DI
+	LEAQ (DI)(R14*4), DI
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE  kernel6x16AVX2_loop
 kernel6x16AVX2_tail:
 	TESTQ CX, CX
 	JZ   kernel6x16AVX2_store
-	VMOVUPS 0(DI), Y12
-	VMOVUPS 32(DI), Y13
+	VMOVUPS 0(DI), Y12 // b[p+0][0:]
+	VMOVUPS 32(DI), Y13 // b[p+0][8:]
 	VBROADCASTSS 0(SI), Y14 // a[0][p+0]
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -1179,14 +1223,14 @@ kernel6x16AVX2_tail:
 	ADDQ $4, SI
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $64, DI
+	ADDQ R14, DI
 	DECQ CX
 	JMP  kernel6x16AVX2_tail
 kernel6x16AVX2_store:
-	MOVL beta+48(FP), AX
+	MOVL beta+56(FP), AX
 	ANDL $0x7fffffff, AX // beta == ±0: do not read C
 	JZ   kernel6x16AVX2_nobeta
-	VBROADCASTSS beta+48(FP), Y14
+	VBROADCASTSS beta+56(FP), Y14
 	VFMADD231PS 0(DX), Y14, Y0 // acc += beta*c
 	VMOVUPS Y0, 0(DX)
 	VFMADD231PS 32(DX), Y14, Y1 // acc += beta*c

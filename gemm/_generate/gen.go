@@ -4,11 +4,11 @@
 //
 //	go run . > ../sgemm_amd64.s
 //
-// Every kernel computes, for mr rows of A with row stride lda (read in
-// place, not packed) and a packed B micro-panel (k steps of nr values, alpha
-// already applied):
+// Every kernel computes, for mr rows of A with row stride lda and k rows of
+// nr values of B with row stride ldb (either read in place or packed with
+// ldb = nr; alpha already applied by the caller):
 //
-//	acc[i][j] = sum_p a[i*lda+p] * b[p*nr+j]
+//	acc[i][j] = sum_p a[i*lda+p] * b[p*ldb+j]
 //	c[i*ldc+j] = acc[i][j] + beta*c[i*ldc+j]   (c not read when beta == 0)
 //
 // The vector dimension is the column of C (row-major), so every row of the
@@ -58,10 +58,10 @@ func gen(w io.Writer, k kernel) {
 		panic(k.name + ": too many registers")
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
-	fmt.Fprintf(w, "\n// func %s(k int, a *float32, lda int, b, c *float32, ldc int, beta float32)\n", k.name)
+	fmt.Fprintf(w, "\n// func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)\n", k.name)
 	fmt.Fprintf(w, "// %d×%d tile: acc in %s0-%s%d (row i, vector v = %s(i*%d+v)), B row in %s..%s, A broadcasts after.\n",
 		k.mr, nr, k.vreg, k.vreg, nacc-1, k.vreg, k.nv, breg(0), breg(k.nv-1))
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-52\n", k.name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-60\n", k.name)
 	p("MOVQ k+0(FP), CX    // CX = k steps left")
 	p("MOVQ a+8(FP), SI    // SI = &a[0][p]: rows 0-3 from SI, 4-7 from R12, 8-11 from R13")
 	p("MOVQ lda+16(FP), R10")
@@ -69,9 +69,12 @@ func gen(w io.Writer, k kernel) {
 	p("LEAQ (R10)(R10*2), R11 // R11 = 3*lda bytes")
 	p("LEAQ (SI)(R10*4), R12")
 	p("LEAQ (R12)(R10*4), R13")
-	p("MOVQ b+24(FP), DI   // DI = packed B, nr floats per step")
-	p("MOVQ c+32(FP), DX   // DX = &c[0]")
-	p("MOVQ ldc+40(FP), R8")
+	p("MOVQ b+24(FP), DI   // DI = &b[p][0]")
+	p("MOVQ ldb+32(FP), R14")
+	p("SHLQ $2, R14        // R14 = ldb in bytes")
+	p("LEAQ (R14)(R14*2), BX // BX = 3*ldb bytes")
+	p("MOVQ c+40(FP), DX   // DX = &c[0]")
+	p("MOVQ ldc+48(FP), R8")
 	p("SHLQ $2, R8         // R8 = ldc in bytes")
 	zero := "VPXORD"
 	if k.vreg == "Y" {
@@ -93,9 +96,10 @@ func gen(w io.Writer, k kernel) {
 			p("ADDQ R8, R9")
 		}
 	}
+	bidx := []string{"", "(R14*1)", "(R14*2)", "(BX*1)"}
 	step := func(s int) {
 		for v := 0; v < k.nv; v++ {
-			p("VMOVUPS %d(DI), %s", (s*nr)*4+v*k.vbytes, breg(v))
+			p("VMOVUPS %d(DI)%s, %s // b[p+%d][%d:]", v*k.vbytes, bidx[s], breg(v), s, v*k.vbytes/4)
 		}
 		for i := 0; i < k.mr; i++ {
 			base := []string{"SI", "R12", "R13"}[i/4]
@@ -109,14 +113,22 @@ func gen(w io.Writer, k kernel) {
 	p("CMPQ CX, $%d", k.unroll)
 	p("JLT  %s_tail", k.name)
 	fmt.Fprintf(w, "%s_loop:\n", k.name)
-	p("PREFETCHT0 %d(DI)", nr*4*k.unroll*4)
+	if k.unroll != 4 {
+		panic("unroll must be 4")
+	}
+	p("LEAQ (DI)(R14*8), R9 // prefetch B 8 rows ahead")
+	for s := 0; s < 4; s++ {
+		for off := 0; off < nr*4; off += 64 {
+			p("PREFETCHT0 %d(R9)%s", off, bidx[s])
+		}
+	}
 	for s := 0; s < k.unroll; s++ {
 		step(s)
 	}
 	p("ADDQ $%d, SI", 4*k.unroll)
 	p("ADDQ $%d, R12", 4*k.unroll)
 	p("ADDQ $%d, R13", 4*k.unroll)
-	p("ADDQ $%d, DI", nr*4*k.unroll)
+	p("LEAQ (DI)(R14*4), DI")
 	p("SUBQ $%d, CX", k.unroll)
 	p("CMPQ CX, $%d", k.unroll)
 	p("JGE  %s_loop", k.name)
@@ -127,14 +139,14 @@ func gen(w io.Writer, k kernel) {
 	p("ADDQ $4, SI")
 	p("ADDQ $4, R12")
 	p("ADDQ $4, R13")
-	p("ADDQ $%d, DI", nr*4)
+	p("ADDQ R14, DI")
 	p("DECQ CX")
 	p("JMP  %s_tail", k.name)
 	fmt.Fprintf(w, "%s_store:\n", k.name)
-	p("MOVL beta+48(FP), AX")
+	p("MOVL beta+56(FP), AX")
 	p("ANDL $0x7fffffff, AX // beta == ±0: do not read C")
 	p("JZ   %s_nobeta", k.name)
-	p("VBROADCASTSS beta+48(FP), %s", bc(0))
+	p("VBROADCASTSS beta+56(FP), %s", bc(0))
 	for i := 0; i < k.mr; i++ {
 		for v := 0; v < k.nv; v++ {
 			p("VFMADD231PS %d(DX), %s, %s // acc += beta*c", v*k.vbytes, bc(0), acc(i, v))
