@@ -107,5 +107,5 @@ func TestResNet50Parity(t *testing.T) {
 	if os.Getenv("PRECONV_HEAVY") != "1" {
 		t.Skip("set PRECONV_HEAVY=1 (needs torch)")
 	}
-	torchvisionParity(t, "resnet50", 1, 224, "layer2", "features", "fc")
+	torchvisionParity(t, "resnet50", 1, 224, "layer2", "layer4", "fc")
 }
