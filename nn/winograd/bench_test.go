@@ -137,7 +137,7 @@ func BenchmarkGemmOnly_VGG16(b *testing.B) {
 // BenchmarkBlockTiles sweeps Weights.BlockTiles (the GEMM N) on the deep
 // VGG16 layers at batch 8, 1 thread, to pick PrepareWeights' default.
 func BenchmarkBlockTiles(b *testing.B) {
-	for _, l := range vggLayers[3:] {
+	for _, l := range vggLayers[1:] {
 		for _, bt := range []int{32, 64, 128, 256} {
 			b.Run(fmt.Sprintf("%s/bt%d", benchName(l), bt), func(b *testing.B) {
 				const n = 8

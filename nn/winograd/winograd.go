@@ -67,6 +67,8 @@ type Weights struct {
 type scratch struct {
 	v, m  []float32
 	tiles []tileInfo
+	// raw and misc are orderTiles' input and spill space (group path).
+	raw, misc []tileInfo
 	// Per group of 16 tiles, for the group kernels: input lane offsets and
 	// masks (inIdx, inMask) and output lane offsets and masks.
 	inIdx, outIdx []([16]int32)
@@ -169,6 +171,7 @@ func (wt *Weights) getScratch() *scratch {
 	ng := ldt / 16
 	return &scratch{
 		v: make([]float32, nv), m: make([]float32, nm), tiles: make([]tileInfo, wt.BlockTiles),
+		raw: make([]tileInfo, wt.BlockTiles), misc: make([]tileInfo, 0, wt.BlockTiles),
 		inIdx: make([][16]int32, ng), outIdx: make([][16]int32, ng),
 		inMask: make([][36]uint16, ng), outMask: make([][16]uint16, ng),
 		inRow: make([]bool, ng), outRow: make([]bool, ng),
@@ -294,6 +297,9 @@ func (p *plan) block(s *scratch, t0, tb int) {
 	m, a := wt.Variant.outTile()
 	nxi := a * a
 	tiles := s.tiles[:tb]
+	if p.groups {
+		tiles = s.raw[:tb] // reordered into s.tiles below
+	}
 	perImg := p.th * p.tw
 	for i := range tiles {
 		t := t0 + i
@@ -310,6 +316,10 @@ func (p *plan) block(s *scratch, t0, tb int) {
 			cols:     min(m, p.ow-ox0),
 			interior: iy0 >= 0 && ix0 >= 0 && iy0+a <= p.h && ix0+a <= p.w,
 		}
+	}
+
+	if p.groups {
+		tiles = orderTiles(s.tiles[:tb], tiles, s.misc[:0])
 	}
 
 	// V and M hold a² matrices of rows×ldt (tile columns padded to 16 for
@@ -507,4 +517,39 @@ func (p *plan) outputGroups(mm []float32, stride, ldt int, s *scratch) {
 			outputF4x16(dst, p.ow, mm[o*ldt+g*16:], stride, &s.outIdx[g], &s.outMask[g], b, lo)
 		}
 	}
+}
+
+// orderTiles writes the block's tiles raw (in tile order) into dst so that
+// runs of 16 consecutive interior tiles of one tile row come first, each
+// starting at a multiple of 16 (the Row kernels' case), and all other tiles
+// follow. Any order is valid: a tile's V column and M column are the same
+// and its output location travels in its tileInfo. misc is spill space
+// with capacity ≥ len(raw). It returns dst.
+func orderTiles(dst, raw, misc []tileInfo) []tileInfo {
+	n := 0
+	for i := 0; i < len(raw); {
+		j := i + 1 // segment [i, j): one tile row of one image
+		for j < len(raw) && raw[j].in == raw[i].in && raw[j].iy0 == raw[i].iy0 {
+			j++
+		}
+		for k := i; k < j; {
+			if !raw[k].interior {
+				misc = append(misc, raw[k])
+				k++
+				continue
+			}
+			e := k + 1
+			for e < j && raw[e].interior {
+				e++
+			}
+			for ; k+16 <= e; k += 16 {
+				n += copy(dst[n:], raw[k:k+16])
+			}
+			misc = append(misc, raw[k:e]...)
+			k = e
+		}
+		i = j
+	}
+	copy(dst[n:], misc)
+	return dst
 }
