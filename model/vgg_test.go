@@ -11,6 +11,7 @@ import (
 	"github.com/preconv/preconv/model"
 	"github.com/preconv/preconv/model/torch"
 	"github.com/preconv/preconv/nn"
+	"github.com/preconv/preconv/safetensors"
 	"github.com/preconv/preconv/tensor"
 )
 
@@ -222,4 +223,31 @@ func TestGraphTools(t *testing.T) {
 	if _, err := model.VGG("vgg17", 10); !errors.Is(err, model.ErrArch) {
 		t.Errorf("vgg17: %v", err)
 	}
+}
+
+// TestSafetensorsParity writes the torch-saved weights as safetensors and
+// checks the reloaded model still matches torch's outputs.
+func TestSafetensorsParity(t *testing.T) {
+	idx, x, want := loadIO(t, "vggs_bn")
+	sd, err := model.LoadWeightsFile("testdata/vggs_bn.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/vggs_bn.safetensors"
+	if err := safetensors.WriteFile(path, safetensors.FromTensors(sd), nil); err != nil {
+		t.Fatal(err)
+	}
+	sd2, err := model.LoadWeightsFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := smallVGG(t, idx)
+	if err := g.LoadStateDict(sd2, true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := g.Forward(&nn.Exec{Threads: 1}, x, "classifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTap(t, "safetensors classifier", got, want["classifier"])
 }
