@@ -172,6 +172,10 @@ func (w *winogradConv) ConvImage(c *nn.Conv2d, dst, x []float32, h, wd, threads 
 	if c.Bias != nil {
 		bias = c.Bias.Data
 	}
-	winograd.Conv(dst, x, 1, c.InChannels, h, wd, w.wt, bias, c.Pad[0], c.Pad[1], c.Pad[2], c.Pad[3], c.Act.Kind == nn.ActReLU, threads)
+	relu := c.Act.Kind == nn.ActReLU
+	winograd.Conv(dst, x, 1, c.InChannels, h, wd, w.wt, bias, c.Pad[0], c.Pad[1], c.Pad[2], c.Pad[3], relu, threads)
+	if !relu {
+		c.Act.Apply(dst)
+	}
 	return true
 }

@@ -54,6 +54,9 @@ func (a Act) bounds() (lo, hi float32, ok bool) {
 
 const inf = 3.4028234663852886e38 // math.MaxFloat32
 
+// Apply clamps v in place (for FastConv implementations).
+func (a Act) Apply(v []float32) { a.apply(v) }
+
 // apply clamps v in place.
 func (a Act) apply(v []float32) {
 	lo, hi, ok := a.bounds()

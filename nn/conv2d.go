@@ -50,8 +50,8 @@ type Conv2d struct {
 // used by the Winograd F(4×4,3×3) path in package nn/winograd).
 type FastConv interface {
 	// ConvImage writes into dst (OutChannels × OH × OW) the convolution of
-	// one image x (InChannels × h × w) by c, including c.Bias but not
-	// c.Act, using up to threads goroutines. It returns false, without
+	// one image x (InChannels × h × w) by c, including c.Bias and c.Act
+	// (see Act.Apply), using up to threads goroutines. It returns false, without
 	// having written dst, when it does not handle c's configuration.
 	ConvImage(c *Conv2d, dst, x []float32, h, w, threads int) bool
 }
@@ -198,7 +198,6 @@ func (c *Conv2d) image(g *convGeom, dst, x []float32, threads int) {
 	switch {
 	case c.Fast != nil && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 &&
 		g.dh == 1 && g.dw == 1 && g.groups == 1 && c.Fast.ConvImage(c, dst, x, g.h, g.w, threads):
-		c.Act.apply(dst)
 		return
 	case g.cg == 1:
 		c.direct(g, dst, x)
