@@ -14,6 +14,37 @@ type Linear struct {
 	x            []float32 // last input (training), not owned
 	n            int
 	y, dx        []float32
+	// wt is Weightᵀ (in×out) for the forward GEMM: the engine is much
+	// faster with a non-transposed B. Cached while Weight is frozen,
+	// refreshed on every Forward otherwise (an O(in·out) copy next to the
+	// O(n·in·out) product).
+	wt      []float32
+	wtValid bool
+}
+
+// Invalidate drops the cached transposed weight; call it after changing a
+// frozen Weight's data once Forward has run.
+func (l *Linear) Invalidate() { l.wtValid = false }
+
+func (l *Linear) transposed() []float32 {
+	if l.wtValid && l.Weight.Frozen {
+		return l.wt
+	}
+	l.wt = grow(l.wt, l.in*l.out)
+	const blk = 64
+	w, wt, in, out := l.Weight.Data, l.wt, l.in, l.out
+	for o0 := 0; o0 < out; o0 += blk {
+		for k0 := 0; k0 < in; k0 += blk {
+			for o := o0; o < min(o0+blk, out); o++ {
+				row := w[o*in : (o+1)*in]
+				for k := k0; k < min(k0+blk, in); k++ {
+					wt[k*out+o] = row[k]
+				}
+			}
+		}
+	}
+	l.wtValid = true
+	return l.wt
 }
 
 // NewLinear returns a Linear layer named prefix ("3" → "3.weight", "3.bias")
@@ -48,7 +79,7 @@ func (l *Linear) Forward(e *Exec, x []float32, n int) []float32 {
 		copy(l.y[i*l.out:(i+1)*l.out], l.Bias.Data)
 	}
 	if n > 0 {
-		gemm.SgemmParallel(e.Threads, false, true, n, l.out, l.in, 1, x, l.in, l.Weight.Data, l.in, 1, l.y, l.out)
+		gemm.SgemmParallel(e.Threads, false, false, n, l.out, l.in, 1, x, l.in, l.transposed(), l.out, 1, l.y, l.out)
 	}
 	if e.Train {
 		l.x, l.n = x, n
