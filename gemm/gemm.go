@@ -1,9 +1,3 @@
-// Package gemm computes single-precision matrix products,
-//
-//	C = alpha * op(A) * op(B) + beta * C
-//
-// for row-major matrices, where op(X) is X or Xᵀ. A is m×k after op, B is
-// k×n after op, C is m×n. lda, ldb and ldc are row strides in elements.
 package gemm
 
 import "fmt"
