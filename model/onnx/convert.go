@@ -170,6 +170,13 @@ func (im *importer) fold(n *NodeProto, ops []operand) (*value, error) {
 		}
 		args[i] = x
 	}
+	os, err := op.OutShape(x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tensor.CheckedNumel(os, im.opts.maxElems()); err != nil {
+		return nil, fmt.Errorf("folding %s: %v: %w", n.OpType, err, ErrLimit)
+	}
 	y, err := op.Forward(&nn.Exec{Threads: 1}, args...)
 	if err != nil {
 		return nil, err

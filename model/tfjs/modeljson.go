@@ -68,28 +68,28 @@ type topology struct {
 func parseModelJSON(b []byte, file string) (*ModelJSON, error) {
 	var m ModelJSON
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", file, err, ErrFormat)
+		return nil, fmt.Errorf("tfjs: %s: %v: %w", file, err, ErrFormat)
 	}
 	if len(m.ModelTopology) == 0 {
-		return nil, fmt.Errorf("%s: no modelTopology (is this a graph-model?): %w", file, ErrFormat)
+		return nil, fmt.Errorf("tfjs: %s: no modelTopology (is this a graph-model?): %w", file, ErrFormat)
 	}
 	var top topology
 	if err := json.Unmarshal(m.ModelTopology, &top); err != nil {
-		return nil, fmt.Errorf("%s: modelTopology: %v: %w", file, err, ErrFormat)
+		return nil, fmt.Errorf("tfjs: %s: modelTopology: %v: %w", file, err, ErrFormat)
 	}
 	if top.ModelConfig != nil {
 		if err := json.Unmarshal(*top.ModelConfig, &top); err != nil {
-			return nil, fmt.Errorf("%s: model_config: %v: %w", file, err, ErrFormat)
+			return nil, fmt.Errorf("tfjs: %s: model_config: %v: %w", file, err, ErrFormat)
 		}
 	}
 	m.Config.ClassName = top.ClassName
 	if len(top.Config) == 0 {
-		return nil, fmt.Errorf("%s: model config has no config: %w", file, ErrFormat)
+		return nil, fmt.Errorf("tfjs: %s: model config has no config: %w", file, ErrFormat)
 	}
 	// Old Sequential configs are a bare list of layers.
 	if top.Config[0] == '[' {
 		if err := json.Unmarshal(top.Config, &m.Config.Layers); err != nil {
-			return nil, fmt.Errorf("%s: layers: %v: %w", file, err, ErrFormat)
+			return nil, fmt.Errorf("tfjs: %s: layers: %v: %w", file, err, ErrFormat)
 		}
 	} else {
 		var c struct {
@@ -99,7 +99,7 @@ func parseModelJSON(b []byte, file string) (*ModelJSON, error) {
 			OutputLayers [][]any `json:"output_layers"`
 		}
 		if err := json.Unmarshal(top.Config, &c); err != nil {
-			return nil, fmt.Errorf("%s: model config: %v: %w", file, err, ErrFormat)
+			return nil, fmt.Errorf("tfjs: %s: model config: %v: %w", file, err, ErrFormat)
 		}
 		m.Config.Name = c.Name
 		m.Config.Layers = c.Layers
@@ -107,7 +107,7 @@ func parseModelJSON(b []byte, file string) (*ModelJSON, error) {
 		m.Config.OutputLayers = c.OutputLayers
 	}
 	if len(m.Config.Layers) == 0 {
-		return nil, fmt.Errorf("%s: model has no layers: %w", file, ErrFormat)
+		return nil, fmt.Errorf("tfjs: %s: model has no layers: %w", file, ErrFormat)
 	}
 	for i := range m.Config.Layers {
 		l := &m.Config.Layers[i]
@@ -119,11 +119,11 @@ func parseModelJSON(b []byte, file string) (*ModelJSON, error) {
 			l.Name = c.Name
 		}
 		if l.Name == "" {
-			return nil, fmt.Errorf("%s: layer %d (%s) has no name: %w", file, i, l.ClassName, ErrFormat)
+			return nil, fmt.Errorf("tfjs: %s: layer %d (%s) has no name: %w", file, i, l.ClassName, ErrFormat)
 		}
 		in, err := parseInbound(l.InboundNodes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: layer %q: inbound_nodes: %v: %w", file, l.Name, err, ErrFormat)
+			return nil, fmt.Errorf("tfjs: %s: layer %q: inbound_nodes: %v: %w", file, l.Name, err, ErrFormat)
 		}
 		l.inbound = in
 	}
