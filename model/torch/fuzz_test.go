@@ -9,7 +9,7 @@ import (
 // FuzzTorchPth feeds arbitrary bytes to LoadReader: it must never panic,
 // and must stay within the (small) limits set here.
 func FuzzTorchPth(f *testing.F) {
-	for _, file := range []string{"testdata/dtypes.pth", "testdata/dtypes_legacy.pth", "testdata/hostile.pth", "testdata/hostile_eval.pkl.pth"} {
+	for _, file := range []string{"testdata/dtypes.pth", "testdata/dtypes_legacy.pth", "testdata/amplify.pth", "testdata/hostile.pth", "testdata/hostile_eval.pkl.pth"} {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

@@ -435,9 +435,13 @@ func (l *loader) loadLegacy(r io.ReaderAt, size int64) (map[string]*tensor.Tenso
 	return l.build(vals[3])
 }
 
-// build converts the unpickled state dict to tensors.
+// build converts the unpickled state dict to tensors. The float32 output
+// of all entries together is bounded by twice WithMaxTotalBytes (float16
+// storages double in size), so many entries viewing one large storage
+// cannot amplify memory use.
 func (l *loader) build(v interface{}) (map[string]*tensor.Tensor, error) {
 	out := map[string]*tensor.Tensor{}
+	var outBytes int64
 	add := func(k, val interface{}) error {
 		name, ok := k.(string)
 		if !ok {
@@ -446,6 +450,13 @@ func (l *loader) build(v interface{}) (map[string]*tensor.Tensor, error) {
 		ref, ok := val.(*tensorRef)
 		if !ok {
 			return fmt.Errorf("state dict entry %q is %T, not a tensor: %w", name, val, ErrFormat)
+		}
+		n := int64(1)
+		for _, d := range ref.size {
+			n *= d // bounded by maxElements in rebuildTensor.Call
+		}
+		if outBytes += 4 * n; outBytes > 2*l.o.maxTotal {
+			return fmt.Errorf("tensor %q: tensors exceed %d bytes as float32: %w", name, 2*l.o.maxTotal, ErrLimit)
 		}
 		t, err := ref.materialize()
 		if err != nil {

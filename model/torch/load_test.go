@@ -129,3 +129,15 @@ func TestHalf(t *testing.T) {
 		}
 	}
 }
+
+// TestAmplification: amplify.pth (gen_fixtures.py) stores 4 KB but views it
+// 300 times; with a 100 KB budget the 1.2 MB of float32 output is refused.
+func TestAmplification(t *testing.T) {
+	sd, err := Load("testdata/amplify.pth")
+	if err != nil || len(sd) != 300 {
+		t.Fatalf("default limits: %d tensors, %v", len(sd), err)
+	}
+	if _, err := Load("testdata/amplify.pth", WithMaxTotalBytes(100<<10)); !errors.Is(err, ErrLimit) {
+		t.Errorf("amplified output: %v, want ErrLimit", err)
+	}
+}

@@ -42,7 +42,8 @@ func WithMaxTensorElements(n int64) Option {
 }
 
 // WithMaxTotalBytes bounds the bytes of all storages together, as stored
-// in the file (default 16 GiB; VGG19 needs 575 MB).
+// in the file, and (times two) the float32 bytes of all returned tensors
+// (default 16 GiB; VGG19 needs 575 MB).
 func WithMaxTotalBytes(n int64) Option {
 	return func(o *options) error {
 		if n < 1 {

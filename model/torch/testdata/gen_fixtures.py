@@ -7,6 +7,7 @@ Writes into model/torch/testdata/:
                                  a transposed (strided) view, a view with storage offset, a scalar,
                                  an empty tensor, and two tensors sharing one storage
   dtypes.json                    expected values (as float32 after conversion, row-major)
+  amplify.pth                    300 entries viewing one 1000-element storage (1.2 MB as float32)
   hostile.pth                    a zip .pth whose data.pkl calls os.system (must be refused)
   hostile_eval.pkl.pth           a legacy-style raw pickle calling builtins.eval
 """
@@ -33,6 +34,9 @@ torch.save(sd, os.path.join(HERE, "dtypes_legacy.pth"), _use_new_zipfile_seriali
 exp = {k: {"shape": list(v.shape), "values": [float(x) for x in v.float().reshape(-1).tolist()]} for k, v in sd.items()}
 with open(os.path.join(HERE, "dtypes.json"), "w") as f:
     json.dump({"generator": "model/torch/testdata/gen_fixtures.py", "torch": torch.__version__, "tensors": exp}, f)
+
+big = torch.randn(1000)
+torch.save({"t%d" % i: big for i in range(300)}, os.path.join(HERE, "amplify.pth"))
 
 
 class Evil:
