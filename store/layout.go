@@ -108,8 +108,13 @@ func readChunkInfo(path string) (*chunkInfo, error) {
 // checkChunk reads the chunk file named by ci (relative to dir) and verifies
 // size and checksum. It returns the compressed bytes.
 func checkChunk(dir string, ci *chunkInfo) ([]byte, error) {
+	return checkChunkInto(dir, ci, nil)
+}
+
+// checkChunkInto is checkChunk reading into buf when it is large enough.
+func checkChunkInto(dir string, ci *chunkInfo, buf []byte) ([]byte, error) {
 	p := filepath.Join(dir, filepath.FromSlash(ci.File))
-	b, err := readLimited(p, ci.Size)
+	b, err := readFileInto(p, ci.Size, buf)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, fmt.Errorf("chunk %s: %w", ci.File, ErrMissing)

@@ -34,16 +34,19 @@ type core struct {
 	seq      []int       // chunk sequence registered by Prefetch
 	seqPos   map[int]int // chunk → first position in seq
 	sem      chan struct{}
+	rawPool  sync.Pool // *[]byte buffers for compressed chunk files
 }
 
+// centry is a cached chunk: its decompressed little-endian bytes (stored
+// dtype), decoded row by row straight into the caller's dst on Read.
 type centry struct {
 	chunk int
-	data  []float32
+	data  []byte
 }
 
 type loadCall struct {
 	done chan struct{}
-	data []float32
+	data []byte
 	err  error
 }
 
@@ -227,7 +230,8 @@ func (s *Store) Read(idx []int, dst []float32) error {
 		if err != nil {
 			return err
 		}
-		copy(dst[k*e:(k+1)*e], data[r*e:(r+1)*e])
+		rb := e * s.c.isz
+		decodeF32(dst[k*e:(k+1)*e], data[r*rb:(r+1)*rb], s.c.meta.DType)
 		if k == 0 {
 			s.c.readahead(ch)
 		}
@@ -236,7 +240,7 @@ func (s *Store) Read(idx []int, dst []float32) error {
 }
 
 // chunk returns chunk c decoded, from the cache or loaded once.
-func (c *core) chunk(ch int) ([]float32, error) {
+func (c *core) chunk(ch int) ([]byte, error) {
 	c.mu.Lock()
 	if el, ok := c.cache[ch]; ok {
 		c.lru.MoveToFront(el)
@@ -258,13 +262,13 @@ func (c *core) chunk(ch int) ([]float32, error) {
 	delete(c.inflight, ch)
 	if call.err == nil {
 		c.cache[ch] = c.lru.PushFront(&centry{ch, call.data})
-		c.bytes += int64(len(call.data)) * 4
+		c.bytes += int64(len(call.data))
 		for c.bytes > c.opts.cacheBytes && c.lru.Len() > 1 {
 			el := c.lru.Back()
 			ce := el.Value.(*centry)
 			c.lru.Remove(el)
 			delete(c.cache, ce.chunk)
-			c.bytes -= int64(len(ce.data)) * 4
+			c.bytes -= int64(len(ce.data))
 		}
 	}
 	c.mu.Unlock()
@@ -273,7 +277,7 @@ func (c *core) chunk(ch int) ([]float32, error) {
 }
 
 // load reads, verifies and decodes chunk ch.
-func (c *core) load(ch int) ([]float32, error) {
+func (c *core) load(ch int) ([]byte, error) {
 	c.mu.Lock()
 	ci := c.infos[ch]
 	c.mu.Unlock()
@@ -299,17 +303,23 @@ func (c *core) load(ch int) ([]float32, error) {
 		c.infos[ch] = ci
 		c.mu.Unlock()
 	}
-	b, err := checkChunk(c.dir, ci)
+	bp, _ := c.rawPool.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer c.rawPool.Put(bp)
+	b, err := checkChunkInto(c.dir, ci, *bp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.dir, err)
 	}
-	raw, err := c.codec.decompress(nil, b, c.meta.ChunkBytes(), true)
+	*bp = b
+	// Slack past the chunk size lets zstd use its fast (overreading) loop.
+	want := c.meta.ChunkBytes()
+	raw, err := c.codec.decompress(make([]byte, 0, want+decodeSlack), b, want, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: chunk %s: %w", c.dir, ci.File, err)
 	}
-	data := make([]float32, c.rows*c.rowElems)
-	decodeF32(data, raw, c.meta.DType)
-	return data, nil
+	return raw, nil
 }
 
 // Prefetch registers the order in which items will be read (dataset

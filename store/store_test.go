@@ -84,7 +84,7 @@ func TestPrefetchAndSmallCache(t *testing.T) {
 	dir := t.TempDir()
 	items := testItems(64)
 	extract(t, dir, testSpec("f16", 8, 8), items, nil, WithChunkRows(4))
-	s, err := Open(dir, WithCacheBytes(3*4*64*4), WithWorkers(2), WithReadahead(2))
+	s, err := Open(dir, WithCacheBytes(3*4*64*2), WithWorkers(2), WithReadahead(2))
 	if err != nil {
 		t.Fatal(err)
 	}

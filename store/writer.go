@@ -112,7 +112,7 @@ func Prepare(ctx context.Context, dir string, spec Spec, classes []string, items
 	}
 	w.rows = o.chunkRows
 	if w.rows == 0 {
-		w.rows = max(1, min(1024, (8<<20)/(4*w.rowElems)))
+		w.rows = max(1, min(1024, (2<<20)/(4*w.rowElems)))
 	}
 	w.dtype = arrayDType(spec.DType)
 	w.meta = ArrayMeta{ZarrFormat: 2, Shape: append([]int{len(items)}, spec.FeatureShape...),

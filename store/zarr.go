@@ -349,13 +349,42 @@ func (a *Array) ReadFloat32() ([]float32, error) {
 	return out, nil
 }
 
+// decodeSlack is spare capacity given to zstd output buffers so that the
+// decoder may use its fast loop, which writes a little past the end.
+const decodeSlack = 64
+
 // readLimited reads a whole file, failing with ErrTooLarge past limit bytes.
+// Regular files are read into one exact-size buffer.
 func readLimited(path string, limit int64) ([]byte, error) {
+	return readFileInto(path, limit, nil)
+}
+
+// readFileInto is readLimited reusing buf when its capacity suffices.
+func readFileInto(path string, limit int64, buf []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi.Size() > limit {
+			return nil, fmt.Errorf("%s: %d bytes, more than %d: %w", path, fi.Size(), limit, ErrTooLarge)
+		}
+		b := buf[:0]
+		if int64(cap(b)) < fi.Size()+1 {
+			b = make([]byte, fi.Size()+1)
+		}
+		b = b[:fi.Size()+1]
+		n, err := io.ReadFull(f, b)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return b[:n], nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		// The file grew while reading: fall through to the bounded read.
+		f.Seek(0, io.SeekStart)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
