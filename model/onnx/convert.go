@@ -488,6 +488,9 @@ func (im *importer) convert(n *NodeProto, ops []operand) (nn.Op, []string, error
 			return nil, nil, err
 		}
 		switch {
+		case x.runtime() && y.runtime() && n.OpType == "Add" && tensor.SameShape(x.shape, y.shape):
+			// nn.Add, so model.(*Graph).Fuse can fuse a following Relu.
+			return &nn.Add{}, []string{x.name, y.name}, nil
 		case x.runtime() && y.runtime():
 			return &Binary{Kind: n.OpType}, []string{x.name, y.name}, nil
 		case x.runtime():
@@ -563,14 +566,11 @@ func (im *importer) convert(n *NodeProto, ops []operand) (nn.Op, []string, error
 				return nil, nil, fmt.Errorf("BatchNormalization parameters of sizes %d and %d: %w", ch, v.numel(), nn.ErrShape)
 			}
 		}
-		a := &Affine{Scale: tensor.New(ch), Shift: tensor.New(ch)}
-		sc, bi, mean, vr := p[0].floats(), p[1].floats(), p[2].floats(), p[3].floats()
-		for i := 0; i < ch; i++ {
-			inv := float64(sc[i]) / math.Sqrt(float64(vr[i])+eps)
-			a.Scale.Data[i] = float32(inv)
-			a.Shift.Data[i] = float32(float64(bi[i]) - float64(mean[i])*inv)
-		}
-		return a, one, nil
+		// nn.BatchNorm2d (any rank >= 2, channels on axis 1), so
+		// model.(*Graph).Fuse can fold it into a preceding conv.
+		bn := &nn.BatchNorm2d{Channels: ch, Eps: float32(eps), Weight: p[0].tensor(), Bias: p[1].tensor(),
+			RunningMean: p[2].tensor(), RunningVar: p[3].tensor()}
+		return bn, one, nil
 	case "MaxPool", "AveragePool":
 		if n.intAttr("storage_order", 0) != 0 {
 			return nil, nil, unsupported("MaxPool storage_order=1")

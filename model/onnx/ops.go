@@ -221,51 +221,6 @@ func binFunc(kind string) func(a, b float32) float32 {
 	return func(a, b float32) float32 { return a + b }
 }
 
-// ---- per-channel affine (BatchNormalization) ----
-
-// Affine computes y = x·Scale[c] + Shift[c] over axis 1 of an N×C×… input
-// (inference BatchNormalization folded at import).
-type Affine struct{ Scale, Shift *tensor.Tensor }
-
-// Type returns "BatchNormalization".
-func (*Affine) Type() string { return "BatchNormalization" }
-
-// Params returns scale and shift.
-func (a *Affine) Params() []nn.Param {
-	return []nn.Param{{Name: "scale", Tensor: a.Scale}, {Name: "shift", Tensor: a.Shift}}
-}
-
-// OutShape checks the channel count.
-func (a *Affine) OutShape(in ...[]int) ([]int, error) {
-	if len(in) != 1 || len(in[0]) < 2 || in[0][1] != a.Scale.Numel() {
-		return nil, shapeErr("BatchNormalization", in, fmt.Sprintf("want N×%d×…", a.Scale.Numel()))
-	}
-	return append([]int(nil), in[0]...), nil
-}
-
-// FLOPs returns 2 per element.
-func (a *Affine) FLOPs(in ...[]int) int64 { return 2 * int64(tensor.Numel(in[0])) }
-
-// Forward applies the affine map.
-func (a *Affine) Forward(e *nn.Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) {
-	if _, err := a.OutShape(shapesOf(in)...); err != nil {
-		return nil, err
-	}
-	x := in[0]
-	out := tensor.New(x.Shape...)
-	c, hw := x.Shape[1], tensor.Numel(x.Shape[2:])
-	for i := 0; i < len(x.Data); i += c * hw {
-		for ch := 0; ch < c; ch++ {
-			s, t := a.Scale.Data[ch], a.Shift.Data[ch]
-			o := i + ch*hw
-			for j, v := range x.Data[o : o+hw] {
-				out.Data[o+j] = v*s + t
-			}
-		}
-	}
-	return out, nil
-}
-
 // ---- shape ops ----
 
 // Reshape gives the input a new shape. Shape may hold 0 (copy the input's

@@ -3,7 +3,6 @@ package tfjs
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 
@@ -475,17 +474,15 @@ func (b *builder) layer(l Layer, c layerConf, inputs []string) error {
 				return err
 			}
 		}
-		op := &ChannelAffine{Scale: tensor.New(ch), Shift: tensor.New(ch)}
-		for i := 0; i < ch; i++ {
-			inv := 1 / math.Sqrt(float64(variance.Data[i])+eps)
-			if gamma != nil {
-				inv *= float64(gamma.Data[i])
-			}
-			sh := -float64(mean.Data[i]) * inv
-			if beta != nil {
-				sh += float64(beta.Data[i])
-			}
-			op.Scale.Data[i], op.Shift.Data[i] = float32(inv), float32(sh)
+		// nn.BatchNorm2d, so model.(*Graph).Fuse can fold it into the conv.
+		op := nn.NewBatchNorm2d(ch)
+		op.Eps = float32(eps)
+		op.RunningMean, op.RunningVar = mean, variance
+		if gamma != nil {
+			op.Weight = gamma
+		}
+		if beta != nil {
+			op.Bias = beta
 		}
 		return b.add(name, op, inputs)
 
@@ -580,13 +577,16 @@ func (b *builder) layer(l Layer, c layerConf, inputs []string) error {
 		return b.add(name, &FlattenNHWC{}, []string{name + "/pool"})
 
 	case "Add":
-		return b.add(name, &Sum{}, inputs)
+		if len(inputs) < 2 {
+			return b.add(name, &Sum{}, inputs)
+		}
+		return b.add(name, &nn.Add{}, inputs)
 
 	case "Concatenate":
 		if ax, ok := c.Axis.(float64); c.Axis != nil && !(ok && (ax == -1 || ax == 3)) {
 			return bad("axis %v (only the channels axis is supported)", c.Axis)
 		}
-		return b.add(name, &ConcatChannels{}, inputs)
+		return b.add(name, &nn.Concat{Axis: 1}, inputs)
 
 	case "Flatten":
 		return b.add(name, &FlattenNHWC{}, inputs)

@@ -17,55 +17,6 @@ func errShape(op string, in [][]int, want string) error {
 	return fmt.Errorf("%s: input shapes %v, want %s: %w", op, in, want, nn.ErrShape)
 }
 
-// ChannelAffine is inference batch normalization folded to y = x·Scale[c]
-// + Shift[c] over channel axis 1 (NCHW or N×C).
-type ChannelAffine struct {
-	Scale, Shift *tensor.Tensor
-}
-
-var _ nn.ParamOp = (*ChannelAffine)(nil)
-
-// Type returns "BatchNorm".
-func (*ChannelAffine) Type() string { return "BatchNorm" }
-
-// Params returns scale and shift.
-func (b *ChannelAffine) Params() []nn.Param {
-	return []nn.Param{{Name: "scale", Tensor: b.Scale}, {Name: "shift", Tensor: b.Shift}}
-}
-
-// OutShape returns the input shape; axis 1 must have len(Scale) channels.
-func (b *ChannelAffine) OutShape(in ...[]int) ([]int, error) {
-	if len(in) != 1 || len(in[0]) < 2 || in[0][1] != b.Scale.Numel() {
-		return nil, errShape("BatchNorm", in, fmt.Sprintf("N×%d×…", b.Scale.Numel()))
-	}
-	return append([]int(nil), in[0]...), nil
-}
-
-// FLOPs returns 2 per element.
-func (b *ChannelAffine) FLOPs(in ...[]int) int64 { return 2 * int64(tensor.Numel(in[0])) }
-
-// Forward computes x·Scale[c] + Shift[c].
-func (b *ChannelAffine) Forward(e *nn.Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) {
-	if _, err := b.OutShape(in[0].Shape); err != nil {
-		return nil, err
-	}
-	x := in[0]
-	out := tensor.New(x.Shape...)
-	c := x.Shape[1]
-	hw := tensor.Numel(x.Shape[2:])
-	for i := 0; i < len(x.Data); i += c * hw {
-		for ch := 0; ch < c; ch++ {
-			s, t := b.Scale.Data[ch], b.Shift.Data[ch]
-			src := x.Data[i+ch*hw : i+(ch+1)*hw]
-			dst := out.Data[i+ch*hw : i+(ch+1)*hw]
-			for j, v := range src {
-				dst[j] = v*s + t
-			}
-		}
-	}
-	return out, nil
-}
-
 // Sum adds any number of same-shape inputs (Keras Add), then applies Act.
 type Sum struct{ Act nn.Act }
 
@@ -126,50 +77,6 @@ func applyAct(a nn.Act, v []float32) {
 			}
 		}
 	}
-}
-
-// ConcatChannels joins NCHW (or N×C) inputs along axis 1.
-type ConcatChannels struct{}
-
-// Type returns "Concat".
-func (*ConcatChannels) Type() string { return "Concat" }
-
-// OutShape sums axis 1; other axes must agree.
-func (*ConcatChannels) OutShape(in ...[]int) ([]int, error) {
-	if len(in) < 1 || len(in[0]) < 2 {
-		return nil, errShape("Concat", in, "N×C×… inputs")
-	}
-	out := append([]int(nil), in[0]...)
-	for _, s := range in[1:] {
-		if len(s) != len(out) || s[0] != out[0] || !tensor.SameShape(s[2:], out[2:]) {
-			return nil, errShape("Concat", in, "equal shapes except axis 1")
-		}
-		out[1] += s[1]
-	}
-	return out, nil
-}
-
-// Forward concatenates along channels.
-func (c *ConcatChannels) Forward(e *nn.Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) {
-	shapes := make([][]int, len(in))
-	for i, t := range in {
-		shapes[i] = t.Shape
-	}
-	os, err := c.OutShape(shapes...)
-	if err != nil {
-		return nil, err
-	}
-	out := tensor.New(os...)
-	inner := tensor.Numel(os[2:])
-	off := 0
-	for n := 0; n < os[0]; n++ {
-		for _, t := range in {
-			per := t.Shape[1] * inner
-			copy(out.Data[off:off+per], t.Data[n*per:(n+1)*per])
-			off += per
-		}
-	}
-	return out, nil
 }
 
 // ZeroPad pads NCHW input with zeros: Pad is [top, left, bottom, right].
