@@ -92,6 +92,10 @@ func run(kn kernel, p problem) {
 		scaleC(p)
 		return
 	}
+	if dk, ok := useDot(p); ok {
+		runDot(dk, p)
+		return
+	}
 	mr, nr := kn.mr, kn.nr
 	kc := min(kn.kc, p.k)
 	mc := min(kn.mc, roundUp(p.m, mr))

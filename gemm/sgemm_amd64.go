@@ -51,3 +51,19 @@ func pickKernel() kernel {
 	}
 	return genericKernel
 }
+
+// kernelDot4x4AVX512 computes a 4×4 tile of alpha*A*Bᵀ + beta*C with A and
+// B both read in place, rows contiguous along k (see dotKernelGeneric):
+//
+//	c[i*ldc+j] = alpha*sum_{p<k} a[i*lda+p]*b[j*ldb+p] + beta*c[i*ldc+j]
+//
+//go:noescape
+func kernelDot4x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// pickDot returns the dot-product kernel when the CPU has AVX-512.
+func pickDot() (dotKernel, bool) {
+	if cpu.HasAVX512() {
+		return dotKernel{name: "avx512-dot4x4", fn: kernelDot4x4AVX512}, true
+	}
+	return dotKernel{}, false
+}

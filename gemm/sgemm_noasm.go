@@ -7,3 +7,6 @@ func pickKernel() kernel { return genericKernel }
 
 // allKernels lists every kernel this build can run, for tests and benchmarks.
 func allKernels() []kernel { return []kernel{genericKernel} }
+
+// pickDot: no dot-product kernel in this build; A·Bᵀ packs B instead.
+func pickDot() (dotKernel, bool) { return dotKernel{}, false }

@@ -46,6 +46,113 @@ func main() {
 	} {
 		gen(w, k)
 	}
+	genDot(w)
+}
+
+// genDot writes kernelDot4x4AVX512, the kernel for C = alpha*A*Bᵀ + beta*C
+// with both A and B rows contiguous along k (B transposed, not packed):
+//
+//	acc[i][j] = sum_p a[i*lda+p] * b[j*ldb+p]      i, j < 4
+//	c[i*ldc+j] = alpha*acc[i][j] + beta*c[i*ldc+j] (c not read when beta == 0)
+//
+// Each of the 16 accumulators holds 16 partial sums along k; the k tail is
+// loaded with a zeroing mask, and the partial sums are folded at the end.
+func genDot(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	const name = "kernelDot4x4AVX512"
+	acc := func(i, j int) int { return i*4 + j }
+	aidx := []string{"(SI)", "(SI)(R10*1)", "(SI)(R10*2)", "(SI)(R11*1)"}
+	bidx := []string{"(DI)", "(DI)(R14*1)", "(DI)(R14*2)", "(DI)(BX*1)"}
+	fmt.Fprintf(w, "\n// func %s(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n", name)
+	fmt.Fprintln(w, "// acc(i,j) in Z(4i+j); A rows i in Z16-Z19, B rows j in Z20-Z23.")
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ lda+16(FP), R10")
+	p("SHLQ $2, R10")
+	p("LEAQ (R10)(R10*2), R11")
+	p("MOVQ b+24(FP), DI")
+	p("MOVQ ldb+32(FP), R14")
+	p("SHLQ $2, R14")
+	p("LEAQ (R14)(R14*2), BX")
+	p("MOVQ c+40(FP), DX")
+	p("MOVQ ldc+48(FP), R8")
+	p("SHLQ $2, R8")
+	for r := 0; r < 16; r++ {
+		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	step := func(masked bool) {
+		mv := "VMOVUPS"
+		mk := ""
+		if masked {
+			mv, mk = "VMOVUPS.Z", " K1,"
+		}
+		for i := 0; i < 4; i++ {
+			p("%s %s,%s Z%d // a[%d][p:p+16]", mv, aidx[i], mk, 16+i, i)
+		}
+		for j := 0; j < 4; j++ {
+			p("%s %s,%s Z%d // b[%d][p:p+16]", mv, bidx[j], mk, 20+j, j)
+			for i := 0; i < 4; i++ {
+				p("VFMADD231PS Z%d, Z%d, Z%d", 16+i, 20+j, acc(i, j))
+			}
+		}
+	}
+	p("CMPQ CX, $16")
+	p("JLT  %s_tail", name)
+	fmt.Fprintf(w, "%s_loop:\n", name)
+	step(false)
+	p("ADDQ $64, SI")
+	p("ADDQ $64, DI")
+	p("SUBQ $16, CX")
+	p("CMPQ CX, $16")
+	p("JGE  %s_loop", name)
+	fmt.Fprintf(w, "%s_tail:\n", name)
+	p("TESTQ CX, CX")
+	p("JZ   %s_reduce", name)
+	p("MOVL $1, AX")
+	p("SHLL CX, AX")
+	p("DECL AX          // AX = (1<<k%%16) - 1")
+	p("KMOVW AX, K1")
+	step(true)
+	fmt.Fprintf(w, "%s_reduce:\n", name)
+	for r := 0; r < 16; r++ {
+		p("VEXTRACTF64X4 $1, Z%d, Y24", r)
+		p("VADDPS Y24, Y%d, Y%d", r, r)
+		p("VEXTRACTF32X4 $1, Y%d, X24", r)
+		p("VADDPS X24, X%d, X%d", r, r)
+	}
+	for i := 0; i < 4; i++ {
+		r0, r1, r2, r3 := acc(i, 0), acc(i, 1), acc(i, 2), acc(i, 3)
+		p("VHADDPS X%d, X%d, X%d", r1, r0, r0)
+		p("VHADDPS X%d, X%d, X%d", r3, r2, r2)
+		p("VHADDPS X%d, X%d, X%d // row %d: the 4 sums", r2, r0, r0, i)
+	}
+	p("VBROADCASTSS alpha+56(FP), X1")
+	p("MOVL beta+60(FP), AX")
+	p("ANDL $0x7fffffff, AX")
+	p("JZ   %s_nobeta", name)
+	p("VBROADCASTSS beta+60(FP), X2")
+	for i := 0; i < 4; i++ {
+		p("VMOVUPS (DX), X3")
+		p("VMULPS X2, X3, X3     // beta*c")
+		p("VFMADD231PS X1, X%d, X3 // + alpha*acc", acc(i, 0))
+		p("VMOVUPS X3, (DX)")
+		if i < 3 {
+			p("ADDQ R8, DX")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+	fmt.Fprintf(w, "%s_nobeta:\n", name)
+	for i := 0; i < 4; i++ {
+		p("VMULPS X1, X%d, X3", acc(i, 0))
+		p("VMOVUPS X3, (DX)")
+		if i < 3 {
+			p("ADDQ R8, DX")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
 }
 
 func gen(w io.Writer, k kernel) {

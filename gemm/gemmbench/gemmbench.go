@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg Config, backends ...gemm.Backend) ([]Result, e
 	rng := rand.New(rand.NewPCG(1, 1))
 	var out []Result
 	for _, s := range cfg.Shapes {
-		a := randSlice(rng, s.M*s.K)
+		a := randSlice(rng, s.M*s.K) // same size either way round
 		b := randSlice(rng, s.K*s.N)
 		c := make([]float32, s.M*s.N)
 		for _, th := range cfg.Threads {
@@ -84,7 +84,8 @@ func measure(d time.Duration, s gemmtest.Shape, threads int, be gemm.Backend, a,
 		defer runtime.UnlockOSThread()
 	}
 	call := func() {
-		be.SgemmParallel(threads, false, false, s.M, s.N, s.K, 1, a, s.K, b, s.N, 0, c, s.N)
+		lda, ldb, ldc := s.LDs()
+		be.SgemmParallel(threads, s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, ldc)
 	}
 	call()
 	n := 0

@@ -137,7 +137,7 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 
 // Cases returns the conformance table: every transpose pair; sizes across
 // 1…67 that straddle the register tiles of all kernels (4×8, 6×16, 8×32,
-// 12×32, 8×48); α/β including β = 0 with NaN in C and α = 0; strides above
+// 12×32, 8×48, dot 4×4) and k across the k blocks (256, 2048); α/β including β = 0 with NaN in C and α = 0; strides above
 // the minimum; and a few cases larger than one cache block in every
 // dimension. short trims it for -short runs.
 func Cases(short bool) []Case {
@@ -168,6 +168,7 @@ func Cases(short bool) []Case {
 				Case{TransA: ta, TransB: tb, M: 0, N: 9, K: 7, Alpha: 1, Beta: 0},
 				Case{TransA: ta, TransB: tb, M: 4, N: 0, K: 7, Alpha: 1, Beta: 0},
 				Case{TransA: ta, TransB: tb, M: 67, N: 600, K: 300, Alpha: 1, Beta: 0, PadA: 1, PadB: 2, PadC: 3},
+				Case{TransA: ta, TransB: tb, M: 6, N: 70, K: 2100, Alpha: 0.5, Beta: -1, PadA: 1, PadB: 1, PadC: 1},
 			)
 			if !short {
 				cs = append(cs, Case{TransA: ta, TransB: tb, M: 530, N: 61, K: 520, Alpha: -1, Beta: 1, PadC: 1})
@@ -205,27 +206,57 @@ func TestSgemm(t *testing.T, fn Func) {
 // K = Cin·kh·kw, N = Hout·Wout for batch 1; A = weights, B = columns, both
 // non-transposed).
 type Shape struct {
-	Name    string
-	M, N, K int
+	Name           string
+	M, N, K        int
+	TransA, TransB bool // op(A) = Aᵀ, op(B) = Bᵀ (stored k×m and n×k)
+}
+
+// LDs returns the minimal strides of A, B and C for s.
+func (s Shape) LDs() (lda, ldb, ldc int) {
+	lda, ldb = s.K, s.N
+	if s.TransA {
+		lda = s.M
+	}
+	if s.TransB {
+		ldb = s.K
+	}
+	return lda, ldb, s.N
 }
 
 // FLOPs is the floating-point operation count 2·M·N·K.
 func (s Shape) FLOPs() float64 { return 2 * float64(s.M) * float64(s.N) * float64(s.K) }
 
-// String is the benchmark name: "conv4_1_m512_n784_k2304".
-func (s Shape) String() string { return fmt.Sprintf("%s_m%d_n%d_k%d", s.Name, s.M, s.N, s.K) }
+// String is the benchmark name: "conv4_1_m512_n784_k2304", with "_TN"-style
+// suffixes for transposed operands.
+func (s Shape) String() string {
+	t := ""
+	if s.TransA || s.TransB {
+		t = "_" + map[bool]string{false: "N", true: "T"}[s.TransA] + map[bool]string{false: "N", true: "T"}[s.TransB]
+	}
+	return fmt.Sprintf("%s_m%d_n%d_k%d%s", s.Name, s.M, s.N, s.K, t)
+}
 
 // VGG16 lists the distinct im2col GEMM shapes of torchvision's VGG16
 // features at 224×224, batch 1 (3×3 convs, padding 1; conv3_x stands for
 // conv3_2 and conv3_3, and so on).
 var VGG16 = []Shape{
-	{"conv1_1", 64, 50176, 27},
-	{"conv1_2", 64, 50176, 576},
-	{"conv2_1", 128, 12544, 576},
-	{"conv2_2", 128, 12544, 1152},
-	{"conv3_1", 256, 3136, 1152},
-	{"conv3_x", 256, 3136, 2304},
-	{"conv4_1", 512, 784, 2304},
-	{"conv4_x", 512, 784, 4608},
-	{"conv5_x", 512, 196, 4608},
+	{Name: "conv1_1", M: 64, N: 50176, K: 27},
+	{Name: "conv1_2", M: 64, N: 50176, K: 576},
+	{Name: "conv2_1", M: 128, N: 12544, K: 576},
+	{Name: "conv2_2", M: 128, N: 12544, K: 1152},
+	{Name: "conv3_1", M: 256, N: 3136, K: 1152},
+	{Name: "conv3_x", M: 256, N: 3136, K: 2304},
+	{Name: "conv4_1", M: 512, N: 784, K: 2304},
+	{Name: "conv4_x", M: 512, N: 784, K: 4608},
+	{Name: "conv5_x", M: 512, N: 196, K: 4608},
+}
+
+// VGG16Linear lists the GEMMs of VGG16's classifier and of a head trained on
+// its 25088-wide features, batch 8 (PyTorch Linear weights are out×in, so
+// the forward pass is x·Wᵀ and the weight gradient dyᵀ·x).
+var VGG16Linear = []Shape{
+	{Name: "fc6_b8", M: 8, N: 4096, K: 25088, TransB: true},
+	{Name: "fc7_b8", M: 8, N: 4096, K: 4096, TransB: true},
+	{Name: "fc6_b64", M: 64, N: 4096, K: 25088, TransB: true},
+	{Name: "fc6_grad_b64", M: 4096, N: 25088, K: 64, TransA: true},
 }

@@ -28,7 +28,7 @@ figures use wall time.`}
 		fs := newFlags(env, c)
 		threadsFlag := fs.String("threads", "1,2", "comma-separated thread counts")
 		minTime := fs.Duration("time", 300*time.Millisecond, "time per backend, shape and thread count")
-		shapesFlag := fs.String("shapes", "", "comma-separated shape names (default: all VGG16 shapes)")
+		shapesFlag := fs.String("shapes", "", "comma-separated shape names from the VGG16 conv table (default: all of them) or the classifier/head table (fc6_b8, fc7_b8, fc6_b64, fc6_grad_b64)")
 		libPath := fs.String("openblas", "", "path of libopenblas (default: the usual system locations)")
 		noBLAS := fs.Bool("no-openblas", false, "measure the native SGEMM only")
 		asJSON := fs.Bool("json", false, "print JSON")
@@ -51,7 +51,7 @@ figures use wall time.`}
 		if *shapesFlag != "" {
 			for _, name := range strings.Split(*shapesFlag, ",") {
 				found := false
-				for _, s := range gemmtest.VGG16 {
+				for _, s := range append(append([]gemmtest.Shape(nil), gemmtest.VGG16...), gemmtest.VGG16Linear...) {
 					if s.Name == strings.TrimSpace(name) {
 						shapes, found = append(shapes, s), true
 					}
@@ -77,6 +77,7 @@ figures use wall time.`}
 		}
 		type row struct {
 			Shape    string  `json:"shape"`
+			Trans    string  `json:"trans,omitempty"`
 			M        int     `json:"m"`
 			N        int     `json:"n"`
 			K        int     `json:"k"`
@@ -87,7 +88,7 @@ figures use wall time.`}
 		}
 		rows := make([]row, 0, len(res))
 		for _, r := range res {
-			w := row{Shape: r.Shape.Name, M: r.Shape.M, N: r.Shape.N, K: r.Shape.K, Threads: r.Threads, Ours: r.GFLOPS[0]}
+			w := row{Shape: r.Shape.Name, Trans: strings.TrimPrefix(strings.TrimPrefix(r.Shape.String(), fmt.Sprintf("%s_m%d_n%d_k%d", r.Shape.Name, r.Shape.M, r.Shape.N, r.Shape.K)), "_"), M: r.Shape.M, N: r.Shape.N, K: r.Shape.K, Threads: r.Threads, Ours: r.GFLOPS[0]}
 			if len(r.GFLOPS) > 1 && r.GFLOPS[1] > 0 {
 				w.OpenBLAS, w.Ratio = r.GFLOPS[1], r.GFLOPS[0]/r.GFLOPS[1]
 			}
