@@ -139,6 +139,11 @@ func layerName(i int) string { return strconv.Itoa(i) }
 // classifier.3.weight, classifier.3.bias; classifier.6 is always replaced);
 // it may be nil, then those layers are initialised fresh too.
 func New(spec Spec, inShape []int, classes int, seed int64, backbone map[string]*tensor.Tensor) (*Head, error) {
+	return newHead(spec, inShape, classes, seed, backbone, true)
+}
+
+// newHead is New; with init false, parameters are left zero (Load fills them).
+func newHead(spec Spec, inShape []int, classes int, seed int64, backbone map[string]*tensor.Tensor, init bool) (*Head, error) {
 	if classes < 2 {
 		return nil, fmt.Errorf("head: %d classes, need at least 2: %w", classes, ErrSpec)
 	}
@@ -147,6 +152,9 @@ func New(spec Spec, inShape []int, classes int, seed int64, backbone map[string]
 		return nil, fmt.Errorf("head: empty input shape %v: %w", inShape, ErrSpec)
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	if !init {
+		rng = nil
+	}
 	h := &Head{Spec: spec, InShape: append([]int(nil), inShape...), Classes: classes}
 	add := func(l Layer) { h.Layers = append(h.Layers, l) }
 	dseed := func() uint64 { return uint64(seed)*1000003 + uint64(len(h.Layers)) }
@@ -193,11 +201,17 @@ func New(spec Spec, inShape []int, classes int, seed int64, backbone map[string]
 		if p >= 1 {
 			return nil, fmt.Errorf("head: dropout %g outside [0, 1): %w", p, ErrSpec)
 		}
-		l0 := NewLinear("0", 25088, 4096, rng)
+		// Pretrained layers are not drawn (100M values) when the backbone
+		// supplies them.
+		prng := rng
+		if backbone != nil {
+			prng = nil
+		}
+		l0 := NewLinear("0", 25088, 4096, prng)
 		add(l0)
 		add(NewReLU(4096))
 		add(NewDropout(4096, p, dseed()))
-		l3 := NewLinear("3", 4096, 4096, rng)
+		l3 := NewLinear("3", 4096, 4096, prng)
 		add(l3)
 		add(NewReLU(4096))
 		add(NewDropout(4096, p, dseed()))

@@ -49,7 +49,8 @@ func (l *Linear) transposed() []float32 {
 
 // NewLinear returns a Linear layer named prefix ("3" → "3.weight", "3.bias")
 // initialised like torch.nn.Linear: weight and bias uniform in
-// [-1/√in, 1/√in] (kaiming_uniform with a=√5), drawn from rng.
+// [-1/√in, 1/√in] (kaiming_uniform with a=√5), drawn from rng; with a nil
+// rng they are left zero.
 func NewLinear(prefix string, in, out int, rng *rand.Rand) *Linear {
 	l := &Linear{in: in, out: out,
 		Weight: &Param{Name: prefix + ".weight", Shape: []int{out, in}, Data: make([]float32, in*out), Grad: make([]float32, in*out)},

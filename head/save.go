@@ -99,7 +99,7 @@ func Load(path string) (*Head, []string, map[string]string, error) {
 	if _, err := tensor.CheckedNumel(d.InShape, 1<<28); err != nil || len(d.InShape) == 0 {
 		return nil, nil, nil, fmt.Errorf("%s: input shape %v: %w", files[0], d.InShape, ErrCheckpoint)
 	}
-	h, err := New(d.Spec, d.InShape, len(d.Classes), 0, nil)
+	h, err := newHead(d.Spec, d.InShape, len(d.Classes), 0, nil, false)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w: %w", files[0], ErrCheckpoint, err)
 	}
