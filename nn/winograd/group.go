@@ -60,3 +60,26 @@ var (
 	allIn  = [36]uint16{0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff}
 	allOut = [16]uint16{0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff}
 )
+
+// gemm16x16Go is the reference for gemm16x16, the 16×16 GEMM micro-kernel
+// of the packed-weights path:
+//
+//	m[i*ldm+t] = Σ_{p<k} u[p*16+i] · v[p*ldv+t]   for i, t < 16
+//
+// u is one 16-row panel of a transformed-weight matrix, packed k-major.
+func gemm16x16Go(k int, u, v []float32, ldv int, m []float32, ldm int) {
+	var acc [16][16]float32
+	for p := 0; p < k; p++ {
+		vr := v[p*ldv : p*ldv+16]
+		ur := u[p*16 : p*16+16]
+		for i := range 16 {
+			ui := ur[i]
+			for t := range 16 {
+				acc[i][t] += ui * vr[t]
+			}
+		}
+	}
+	for i := range 16 {
+		copy(m[i*ldm:i*ldm+16], acc[i][:])
+	}
+}

@@ -53,6 +53,24 @@ func outputF4x16Row(dst []float32, ow int, m []float32, ms int, bias, lo float32
 	outputF4x16RowAVX512(&dst[0], ow, &m[0], ms, bias, lo)
 }
 
+// gemm16x16AVX512 is gemm16x16Go. Defined in group_amd64.s.
+//
+//go:noescape
+func gemm16x16AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
+
+// gemm16x16 runs the AVX-512 kernel; u must hold 16k elements, v
+// (k-1)*ldv+16 and m 15*ldm+16.
+func gemm16x16(k int, u, v []float32, ldv int, m []float32, ldm int) {
+	_ = u[16*k-1]
+	_ = v[(k-1)*ldv+15]
+	_ = m[15*ldm+15]
+	if !cpu.HasAVX512() { // weights packed earlier, flag since disabled (tests)
+		gemm16x16Go(k, u, v, ldv, m, ldm)
+		return
+	}
+	gemm16x16AVX512(k, &u[0], &v[0], ldv, &m[0], ldm)
+}
+
 // inputF4x16 runs the AVX-512 kernel; v must hold 35*vs+16 elements from
 // its start and every unmasked src element must be in range (the caller
 // checks both once per Conv).

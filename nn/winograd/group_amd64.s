@@ -553,3 +553,91 @@ orow:
 	JNZ  orow
 	VZEROUPPER
 	RET
+
+// func gemm16x16AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
+// M[i][t] = Σ_{p<k} u[p*16+i] · v[p*ldv+t] for i, t < 16 (u: one packed
+// 16-row panel of U, k-major; v: k rows of 16 tile columns), stored to
+// m[i*ldm+t]. Z0..Z15 accumulate rows 0..15; Z16/Z17 hold v rows.
+TEXT ·gemm16x16AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ u+8(FP), AX
+	MOVQ v+16(FP), SI
+	MOVQ ldv+24(FP), R8
+	SHLQ $2, R8              // R8 = ldv in bytes
+	MOVQ m+32(FP), DI
+	MOVQ ldm+40(FP), R9
+	SHLQ $2, R9              // R9 = ldm in bytes
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	TESTQ CX, CX
+	JZ    gstore
+gloop:
+	VMOVUPS (SI), Z16        // v[p][0:16]
+	VFMADD231PS.BCST 0(AX), Z16, Z0   // M[0] += u[p][0] · v[p]
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VFMADD231PS.BCST 32(AX), Z16, Z8
+	VFMADD231PS.BCST 36(AX), Z16, Z9
+	VFMADD231PS.BCST 40(AX), Z16, Z10
+	VFMADD231PS.BCST 44(AX), Z16, Z11
+	VFMADD231PS.BCST 48(AX), Z16, Z12
+	VFMADD231PS.BCST 52(AX), Z16, Z13
+	VFMADD231PS.BCST 56(AX), Z16, Z14
+	VFMADD231PS.BCST 60(AX), Z16, Z15
+	ADDQ $64, AX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ  gloop
+gstore:
+	VMOVUPS Z0, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z1, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z2, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z3, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z4, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z5, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z6, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z7, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z8, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z9, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z10, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z11, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z12, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z13, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z14, (DI)
+	ADDQ    R9, DI
+	VMOVUPS Z15, (DI)
+	VZEROUPPER
+	RET

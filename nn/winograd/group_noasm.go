@@ -21,3 +21,7 @@ func inputF4x16Row(v []float32, vs int, src []float32, w int) {
 func outputF4x16Row(dst []float32, ow int, m []float32, ms int, bias, lo float32) {
 	outputF4x16Go(dst, ow, m, ms, &rowIdx, &allOut, bias, lo)
 }
+
+func gemm16x16(k int, u, v []float32, ldv int, m []float32, ldm int) {
+	gemm16x16Go(k, u, v, ldv, m, ldm)
+}

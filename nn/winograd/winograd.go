@@ -54,14 +54,30 @@ type Weights struct {
 
 	// BlockTiles is the number of tiles transformed and multiplied together
 	// (the N of each GEMM). PrepareWeights sets it so that one goroutine's
-	// scratch, a²·(Cin+Cout)·BlockTiles float32s, is about 4 MB (clamped
-	// to 16…1024). It may be changed before the first Conv call, not after.
+	// scratch, about a²·(Cin+Cout)·BlockTiles float32s (ScratchBytes), is
+	// about 4 MB, rounded down to a multiple of 16 and clamped to 64…1024
+	// (so up to ~10 MB for 512→512 channels). It may be changed before
+	// the first Conv call, not after.
 	BlockTiles int
 
-	// u holds U = G g Gᵀ as a² row-major Cout×Cin matrices:
-	// u[(ξ*Cout+o)*Cin+c] is element ξ of the transformed filter (o, c).
-	u    []float32
-	pool sync.Pool // *scratch
+	// u holds U = G g Gᵀ. Unpacked (for gemm.Sgemm): a² row-major
+	// Cout×Cin matrices, u[(ξ*Cout+o)*Cin+c] = element ξ of filter (o, c).
+	// Packed (for the 16×16 micro-kernel, chosen when the AVX-512 kernels
+	// are available at PrepareWeights): for each ξ, panels of 16 output
+	// channels (Cout rounded up to 16, zero rows), each Cin-major:
+	// u[((ξ*np+P)*Cin+c)*16+i] = element ξ of filter (16P+i, c).
+	u      []float32
+	packed bool
+	pool   sync.Pool // *scratch
+}
+
+// rowsM returns the number of rows of each M matrix: Cout, rounded up to 16
+// for packed weights.
+func (wt *Weights) rowsM() int {
+	if wt.packed {
+		return (wt.Cout + 15) &^ 15
+	}
+	return wt.Cout
 }
 
 type scratch struct {
@@ -117,7 +133,13 @@ func PrepareWeightsVariant(w []float32, cout, cin int, v Variant) *Weights {
 	}
 	_, a := v.outTile()
 	nxi := a * a
-	u := make([]float32, nxi*cout*cin)
+	packed := haveGroupKernels()
+	coutP := cout
+	if packed {
+		coutP = (cout + 15) &^ 15
+	}
+	np := coutP / 16
+	u := make([]float32, nxi*coutP*cin)
 	var g [9]float64
 	var t [36]float64
 	for o := 0; o < cout; o++ {
@@ -132,20 +154,28 @@ func PrepareWeightsVariant(w []float32, cout, cin int, v Variant) *Weights {
 				weightF4(&t, &g)
 			}
 			for xi := 0; xi < nxi; xi++ {
-				u[(xi*cout+o)*cin+c] = float32(t[xi])
+				if packed {
+					u[((xi*np+o/16)*cin+c)*16+o%16] = float32(t[xi])
+				} else {
+					u[(xi*cout+o)*cin+c] = float32(t[xi])
+				}
 			}
 		}
 	}
+	// At least 64 tiles per block, even past the budget (up to ~10 MB at
+	// 512+512 channels): each block streams all of U once, and fewer tiles
+	// would make that traffic dominate the GEMM time.
 	bt := scratchBudget / (4 * nxi * (cin + cout))
-	bt = min(max(bt&^7, 16), 1024)
-	return &Weights{Cout: cout, Cin: cin, Variant: v, BlockTiles: bt, u: u}
+	bt = min(max(bt&^15, 64), 1024)
+	return &Weights{Cout: cout, Cin: cin, Variant: v, BlockTiles: bt, u: u, packed: packed}
 }
 
 // ScratchBytes returns the size of the scratch buffers one goroutine of
 // Conv uses (V and M for one block of BlockTiles tiles).
 func (wt *Weights) ScratchBytes() int {
 	_, a := wt.Variant.outTile()
-	return 4 * a * a * (wt.Cin + wt.Cout) * wt.BlockTiles
+	ldt := (wt.BlockTiles + 15) &^ 15
+	return 4 * a * a * (xiStride(wt.Cin, ldt) + xiStride(wt.rowsM(), ldt))
 }
 
 // xiStride returns the distance in floats between consecutive ξ matrices of
@@ -164,7 +194,7 @@ func xiStride(rows, tb int) int {
 func (wt *Weights) getScratch() *scratch {
 	_, a := wt.Variant.outTile()
 	ldt := (wt.BlockTiles + 15) &^ 15
-	nv, nm := a*a*xiStride(wt.Cin, ldt), a*a*xiStride(wt.Cout, ldt)
+	nv, nm := a*a*xiStride(wt.Cin, ldt), a*a*xiStride(wt.rowsM(), ldt)
 	if s, ok := wt.pool.Get().(*scratch); ok && len(s.v) >= nv && len(s.m) >= nm && len(s.tiles) >= wt.BlockTiles {
 		return s
 	}
@@ -325,7 +355,7 @@ func (p *plan) block(s *scratch, t0, tb int) {
 	// V and M hold a² matrices of rows×ldt (tile columns padded to 16 for
 	// the group kernels), xiStride apart.
 	ldt := (tb + 15) &^ 15
-	vs, ms := xiStride(cin, ldt), xiStride(cout, ldt)
+	vs, ms := xiStride(cin, ldt), xiStride(wt.rowsM(), ldt)
 	v := s.v[:nxi*vs]
 	mm := s.m[:nxi*ms]
 	if p.groups {
@@ -334,11 +364,15 @@ func (p *plan) block(s *scratch, t0, tb int) {
 	} else {
 		p.inputTransform(v, vs, ldt, tiles)
 	}
-	for xi := 0; xi < nxi; xi++ {
-		gemm.SgemmParallel(p.gemmThreads, false, false, cout, tb, cin,
-			1, wt.u[xi*cout*cin:(xi+1)*cout*cin], cin,
-			v[xi*vs:xi*vs+cin*ldt], ldt,
-			0, mm[xi*ms:xi*ms+cout*ldt], ldt)
+	if wt.packed {
+		p.packedGemm(v, vs, mm, ms, ldt)
+	} else {
+		for xi := 0; xi < nxi; xi++ {
+			gemm.SgemmParallel(p.gemmThreads, false, false, cout, tb, cin,
+				1, wt.u[xi*cout*cin:(xi+1)*cout*cin], cin,
+				v[xi*vs:xi*vs+cin*ldt], ldt,
+				0, mm[xi*ms:xi*ms+cout*ldt], ldt)
+		}
 	}
 	if p.groups {
 		p.outputGroups(mm, ms, ldt, s)
@@ -552,4 +586,40 @@ func orderTiles(dst, raw, misc []tileInfo) []tileInfo {
 	}
 	copy(dst[n:], misc)
 	return dst
+}
+
+// packedGemm computes M[ξ] = U[ξ]·V[ξ] for all a² positions with the 16×16
+// micro-kernel over packed weights: all ldt columns (the padding columns
+// are computed and ignored) and Cout rounded up to 16 rows. With spare
+// threads (few blocks), the positions ξ are split over goroutines.
+func (p *plan) packedGemm(v []float32, vs int, mm []float32, ms, ldt int) {
+	wt := p.wt
+	cin := p.cin
+	_, a := wt.Variant.outTile()
+	nxi := a * a
+	np := wt.rowsM() / 16
+	ng := ldt / 16
+	run := func(x0, x1 int) {
+		for xi := x0; xi < x1; xi++ {
+			vx := v[xi*vs : xi*vs+cin*ldt]
+			for P := 0; P < np; P++ {
+				up := wt.u[((xi*np+P)*cin)*16 : ((xi*np+P+1)*cin)*16]
+				mp := mm[xi*ms+P*16*ldt : xi*ms+(P+1)*16*ldt]
+				for g := 0; g < ng; g++ {
+					gemm16x16(cin, up, vx[g*16:], ldt, mp[g*16:], ldt)
+				}
+			}
+		}
+	}
+	th := min(p.gemmThreads, nxi)
+	if th <= 1 {
+		run(0, nxi)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < th; i++ {
+		wg.Go(func() { run(i*nxi/th, (i+1)*nxi/th) })
+	}
+	run(0, nxi/th)
+	wg.Wait()
 }
