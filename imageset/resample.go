@@ -159,9 +159,7 @@ func cropOffset(size, crop int) int {
 
 // scratch holds buffers reused across images by one worker.
 type scratch struct {
-	rgb, tmp []uint8
-	acc      []int32
-	row      []uint8
+	rgb, tmp, row []uint8
 }
 
 func grow[T any](s []T, n int) []T {
@@ -249,52 +247,119 @@ func (p Preprocess) apply(img image.Image, dst []float32, s *scratch) error {
 	rows := iy1 - iy0
 	// Horizontal pass: input rows [iy0, iy1) → tmp (rows × nx × 3, uint8).
 	rr := newRowReader(img)
-	s.rgb = grow(s.rgb, 3*(ix1-ix0))
+	ks := hc.ksize
+	// The row buffer is padded by ks pixels of zeros so every output can
+	// read ks taps (the weights past cnt are zero, as in PIL's tables).
+	s.rgb = grow(s.rgb, 3*(ix1-ix0+ks))
+	clear(s.rgb[3*(ix1-ix0):])
 	s.tmp = grow(s.tmp, rows*nx*3)
-	const half = int32(1) << (precisionBits - 1)
+	offs := make([]int, nx)
+	for i := range offs {
+		offs[i] = 3 * (hc.xmin[i] - ix0)
+	}
 	for y := iy0; y < iy1; y++ {
 		rr.row(y, ix0, ix1, s.rgb)
-		in := s.rgb
 		out := s.tmp[(y-iy0)*nx*3 : (y-iy0+1)*nx*3]
-		for i := 0; i < nx; i++ {
-			k := hc.k[i*hc.ksize : i*hc.ksize+hc.cnt[i]]
-			p0 := 3 * (hc.xmin[i] - ix0)
-			px := in[p0 : p0+3*len(k)]
+		horizontal(out, s.rgb, offs, hc.k, ks)
+	}
+	// Vertical pass straight into float32 CHW through the tables. tmp has
+	// vks zero rows of padding so every output reads vks rows (the weights
+	// past cnt are zero).
+	vks := vc.ksize
+	stride := nx * 3
+	s.tmp = s.tmp[:cap(s.tmp)]
+	if len(s.tmp) < (rows+vks)*stride {
+		t := make([]uint8, (rows+vks)*stride)
+		copy(t, s.tmp[:rows*stride])
+		s.tmp = t
+	}
+	clear(s.tmp[rows*stride : (rows+vks)*stride])
+	s.row = grow(s.row, stride)
+	for j := 0; j < vc.n; j++ {
+		r0 := vc.xmin[j] - iy0
+		vertical(s.row, s.tmp[r0*stride:(r0+vks)*stride], stride, vc.k[j*vks:(j+1)*vks])
+		oy := ry0 + j - top
+		base := oy*ow + (rx0 - left)
+		d0 := dst[base : base+nx]
+		d1 := dst[plane+base : plane+base+nx]
+		d2 := dst[2*plane+base : 2*plane+base+nx]
+		l0, l1, l2 := &lut[0], &lut[1], &lut[2]
+		row := s.row[:3*len(d0)]
+		for i := range d0 {
+			q := (*[3]uint8)(row[3*i : 3*i+3])
+			d0[i], d1[i], d2[i] = l0[q[src[0]]], l1[q[src[1]]], l2[q[src[2]]]
+		}
+	}
+	return nil
+}
+
+// horizontal is one row of PIL's ImagingResampleHorizontal_8bpc for RGB:
+// out[3i+c] = clip8(half + sum_t in[offs[i]+3t+c] * k[i*ks+t]). in must
+// hold ks padding pixels past the last offset.
+func horizontal(out, in []uint8, offs []int, k []int32, ks int) {
+	const half = int32(1) << (precisionBits - 1)
+	switch ks {
+	case 5: // bilinear, downscale factor in (1, 2]: the torchvision 256 case
+		for i, o := range offs {
+			w := (*[5]int32)(k[5*i : 5*i+5])
+			q := (*[15]uint8)(in[o : o+15])
+			s0 := half + int32(q[0])*w[0] + int32(q[3])*w[1] + int32(q[6])*w[2] + int32(q[9])*w[3] + int32(q[12])*w[4]
+			s1 := half + int32(q[1])*w[0] + int32(q[4])*w[1] + int32(q[7])*w[2] + int32(q[10])*w[3] + int32(q[13])*w[4]
+			s2 := half + int32(q[2])*w[0] + int32(q[5])*w[1] + int32(q[8])*w[2] + int32(q[11])*w[3] + int32(q[14])*w[4]
+			d := (*[3]uint8)(out[3*i : 3*i+3])
+			d[0], d[1], d[2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	case 3: // bilinear upscale or no scale
+		for i, o := range offs {
+			w := (*[3]int32)(k[3*i : 3*i+3])
+			q := (*[9]uint8)(in[o : o+9])
+			s0 := half + int32(q[0])*w[0] + int32(q[3])*w[1] + int32(q[6])*w[2]
+			s1 := half + int32(q[1])*w[0] + int32(q[4])*w[1] + int32(q[7])*w[2]
+			s2 := half + int32(q[2])*w[0] + int32(q[5])*w[1] + int32(q[8])*w[2]
+			d := (*[3]uint8)(out[3*i : 3*i+3])
+			d[0], d[1], d[2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	default:
+		for i, o := range offs {
+			w := k[ks*i : ks*i+ks]
+			q := in[o : o+3*ks]
 			s0, s1, s2 := half, half, half
-			for t, kv := range k {
-				q := px[3*t : 3*t+3]
-				s0 += int32(q[0]) * kv
-				s1 += int32(q[1]) * kv
-				s2 += int32(q[2]) * kv
+			for t, kv := range w {
+				p := q[3*t : 3*t+3 : 3*t+3]
+				s0 += int32(p[0]) * kv
+				s1 += int32(p[1]) * kv
+				s2 += int32(p[2]) * kv
 			}
 			out[3*i], out[3*i+1], out[3*i+2] = clip8(s0), clip8(s1), clip8(s2)
 		}
 	}
-	// Vertical pass straight into float32 CHW through the tables.
-	s.acc = grow(s.acc, nx*3)
-	acc := s.acc
-	for j := 0; j < vc.n; j++ {
-		for i := range acc {
-			acc[i] = half
+}
+
+// vertical is one output row of PIL's ImagingResampleVertical_8bpc:
+// out[i] = clip8(half + sum_t rows[t*stride+i] * k[t]).
+func vertical(out, rows []uint8, stride int, k []int32) {
+	const half = int32(1) << (precisionBits - 1)
+	out = out[:stride]
+	switch len(k) {
+	case 5:
+		w := (*[5]int32)(k)
+		a, b, c, d, e := rows[:stride], rows[stride:2*stride], rows[2*stride:3*stride], rows[3*stride:4*stride], rows[4*stride:5*stride]
+		for i := range out {
+			out[i] = clip8(half + int32(a[i])*w[0] + int32(b[i])*w[1] + int32(c[i])*w[2] + int32(d[i])*w[3] + int32(e[i])*w[4])
 		}
-		k := vc.k[j*vc.ksize : j*vc.ksize+vc.cnt[j]]
-		for t, kv := range k {
-			r := vc.xmin[j] + t - iy0
-			in := s.tmp[r*nx*3 : (r+1)*nx*3]
-			for i, v := range in {
-				acc[i] += int32(v) * kv
-			}
+	case 3:
+		w := (*[3]int32)(k)
+		a, b, c := rows[:stride], rows[stride:2*stride], rows[2*stride:3*stride]
+		for i := range out {
+			out[i] = clip8(half + int32(a[i])*w[0] + int32(b[i])*w[1] + int32(c[i])*w[2])
 		}
-		oy := ry0 + j - top
-		base := oy*ow + (rx0 - left)
-		for oc := 0; oc < 3; oc++ {
-			sc := src[oc]
-			l := &lut[oc]
-			d := dst[oc*plane+base : oc*plane+base+nx]
-			for i := range d {
-				d[i] = l[clip8(acc[3*i+sc])]
+	default:
+		for i := range out {
+			s := half
+			for t, kv := range k {
+				s += int32(rows[t*stride+i]) * kv
 			}
+			out[i] = clip8(s)
 		}
 	}
-	return nil
 }

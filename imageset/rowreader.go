@@ -30,6 +30,27 @@ func init() {
 	}
 }
 
+// rangeLimit[v+rlOff] is v clamped to 0..255 for v in [-rlOff, 767-rlOff]
+// (libjpeg's range_limit); Y + chroma terms stay in [-227, 482].
+var rangeLimit [1024]uint8
+
+const rlOff = 384
+
+func init() {
+	for i := range rangeLimit {
+		rangeLimit[i] = clampU8(int32(i - rlOff))
+	}
+}
+
+// yccRL converts one pixel with libjpeg's tables; cb, cr are 0..255.
+func yccRL(y uint8, cb, cr int32, d *[3]uint8) {
+	Y := int32(y) + rlOff
+	cb8, cr8 := uint8(cb), uint8(cr)
+	d[0] = rangeLimit[uint32(Y+crR[cr8])&1023]
+	d[1] = rangeLimit[uint32(Y+((cbG[cb8]+crG[cr8])>>16))&1023]
+	d[2] = rangeLimit[uint32(Y+cbB[cb8])&1023]
+}
+
 func clampU8(v int32) uint8 {
 	if v < 0 {
 		return 0
@@ -205,6 +226,7 @@ type ycbcrReader struct {
 	hs, vs int // 1 or 2: horizontal and vertical chroma factors for fancy paths
 	fancy  bool
 	cb, cr []uint8 // upsampled chroma for one row, scratch
+	sums   []int32 // column sums for rowH2V2, scratch
 }
 
 func newYCbCrReader(m *image.YCbCr) *ycbcrReader {
@@ -241,6 +263,10 @@ func (r *ycbcrReader) row(y, x0, x1 int, d []uint8) {
 		return
 	}
 	n := x1 - x0
+	if r.hs == 2 && r.vs == 2 {
+		r.rowH2V2(y, x0, x1, d)
+		return
+	}
 	if cap(r.cb) < n {
 		r.cb, r.cr = make([]uint8, n), make([]uint8, n)
 	}
@@ -301,5 +327,52 @@ func (r *ycbcrReader) upsample(plane []uint8, y, x0, x1 int, dst []uint8) {
 				dst[x-x0] = uint8((3*colsum(i) + colsum(i+1) + 7) >> 4)
 			}
 		}
+	}
+}
+
+// rowH2V2 is the 4:2:0 path of row, fused: column sums of the two chroma
+// rows (jdsample.c h2v2_fancy_upsample) for the needed chroma columns, then
+// the horizontal triangle and the color conversion in one loop.
+func (r *ycbcrReader) rowH2V2(y, x0, x1 int, d []uint8) {
+	m := r.m
+	cs := m.CStride
+	cy := y >> 1
+	ny := cy - 1
+	if y&1 == 1 {
+		ny = cy + 1
+	}
+	ny = min(max(ny, 0), r.ch-1)
+	c0, c1 := x0>>1-1, (x1-1)>>1+2 // chroma columns, with one of context each side
+	nc := c1 - c0
+	if cap(r.sums) < 2*nc {
+		r.sums = make([]int32, 2*nc)
+	}
+	sb, sr := r.sums[:nc], r.sums[nc:2*nc]
+	b0, b1 := m.Cb[cy*cs:cy*cs+r.cw], m.Cb[ny*cs:ny*cs+r.cw]
+	r0, r1 := m.Cr[cy*cs:cy*cs+r.cw], m.Cr[ny*cs:ny*cs+r.cw]
+	for i := range sb {
+		ii := min(max(c0+i, 0), r.cw-1)
+		sb[i] = 3*int32(b0[ii]) + int32(b1[ii])
+		sr[i] = 3*int32(r0[ii]) + int32(r1[ii])
+	}
+	yrow := m.Y[y*m.YStride+x0 : y*m.YStride+x1]
+	d = d[:3*len(yrow)]
+	k := 0
+	if x0&1 == 1 { // odd first column: the right half of a pair
+		j := x0>>1 - c0
+		cb, cr := (3*sb[j]+sb[j+1]+7)>>4, (3*sr[j]+sr[j+1]+7)>>4
+		yccRL(yrow[0], cb, cr, (*[3]uint8)(d[0:3]))
+		k = 1
+	}
+	for ; k+1 < len(yrow); k += 2 {
+		j := (x0+k)>>1 - c0
+		b3, r3 := 3*sb[j], 3*sr[j]
+		yccRL(yrow[k], (b3+sb[j-1]+8)>>4, (r3+sr[j-1]+8)>>4, (*[3]uint8)(d[3*k:3*k+3]))
+		yccRL(yrow[k+1], (b3+sb[j+1]+7)>>4, (r3+sr[j+1]+7)>>4, (*[3]uint8)(d[3*k+3:3*k+6]))
+	}
+	if k < len(yrow) { // even last column
+		j := (x0+k)>>1 - c0
+		cb, cr := (3*sb[j]+sb[j-1]+8)>>4, (3*sr[j]+sr[j-1]+8)>>4
+		yccRL(yrow[k], cb, cr, (*[3]uint8)(d[3*k:3*k+3]))
 	}
 }
