@@ -160,4 +160,3 @@ func TestCorpusLoad(t *testing.T) {
 		t.Errorf("%d good items %v, want the 11 non-GIF files in bad/good", len(good), good)
 	}
 }
-

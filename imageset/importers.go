@@ -288,4 +288,3 @@ func openIDX(path string, magic uint32) (*idxFile, error) {
 	}
 	return x, nil
 }
-
