@@ -16,6 +16,7 @@ func FuzzTorchPth(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add(cyclicPickle)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sd, err := LoadReader(bytes.NewReader(b), int64(len(b)),
 			WithMaxTensorElements(1<<20), WithMaxTotalBytes(8<<20), WithMaxPickleBytes(1<<20))

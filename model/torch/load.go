@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -160,22 +161,22 @@ func toInts(v interface{}) ([]int64, bool) {
 func (l *loader) persistentLoad(pid interface{}) (interface{}, error) {
 	t, ok := pid.(*types.Tuple)
 	if !ok || t.Len() < 5 {
-		return nil, fmt.Errorf("persistent id %v is not a storage tuple: %w", pid, ErrFormat)
+		return nil, fmt.Errorf("persistent id %s is not a storage tuple: %w", brief(pid), ErrFormat)
 	}
 	if s, _ := t.Get(0).(string); s != "storage" {
-		return nil, fmt.Errorf("persistent id kind %v, want storage: %w", t.Get(0), ErrFormat)
+		return nil, fmt.Errorf("persistent id kind %s, want storage: %w", brief(t.Get(0)), ErrFormat)
 	}
 	cls, ok := t.Get(1).(*storageClass)
 	if !ok {
-		return nil, fmt.Errorf("storage type %v is not a torch storage class: %w", t.Get(1), ErrFormat)
+		return nil, fmt.Errorf("storage type %s is not a torch storage class: %w", brief(t.Get(1)), ErrFormat)
 	}
 	key, ok := t.Get(2).(string)
 	if !ok {
-		return nil, fmt.Errorf("storage key %v is not a string: %w", t.Get(2), ErrFormat)
+		return nil, fmt.Errorf("storage key %s is not a string: %w", brief(t.Get(2)), ErrFormat)
 	}
 	numel, ok := toInt64(t.Get(4))
 	if !ok || numel < 0 || numel > l.o.maxElements {
-		return nil, fmt.Errorf("storage %q: %v elements (limit %d): %w", key, t.Get(4), l.o.maxElements, ErrLimit)
+		return nil, fmt.Errorf("storage %q: %s elements (limit %d): %w", key, brief(t.Get(4)), l.o.maxElements, ErrLimit)
 	}
 	if t.Len() > 5 && t.Get(5) != nil {
 		return nil, fmt.Errorf("storage %q: legacy storage views are not supported: %w", key, ErrFormat)
@@ -209,7 +210,7 @@ func (r *rebuildTensor) Call(args ...interface{}) (interface{}, error) {
 	size, ok2 := toInts(args[2])
 	stride, ok3 := toInts(args[3])
 	if !ok1 || !ok2 || !ok3 || len(size) != len(stride) {
-		return nil, fmt.Errorf("_rebuild_tensor: bad offset/size/stride %v %v %v: %w", args[1], args[2], args[3], ErrFormat)
+		return nil, fmt.Errorf("_rebuild_tensor: bad offset/size/stride %s %s %s: %w", brief(args[1]), brief(args[2]), brief(args[3]), ErrFormat)
 	}
 	n := int64(1)
 	last := off
@@ -256,7 +257,11 @@ func (l *loader) unpickle(p []byte) (res interface{}, n int, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("malformed pickle (%v): %w", r, ErrFormat)
+			msg := fmt.Sprint(r)
+			if len(msg) > 200 {
+				msg = msg[:200] + "…"
+			}
+			res, err = nil, fmt.Errorf("malformed pickle (%s): %w", msg, ErrFormat)
 		}
 	}()
 	u := pickle.NewUnpickler(bytes.NewReader(p[:n]))
@@ -267,9 +272,34 @@ func (l *loader) unpickle(p []byte) (res interface{}, n int, err error) {
 	}
 	v, err := u.Load()
 	if err != nil {
-		return nil, 0, fmt.Errorf("unpickling: %w", wrapFormat(err))
+		return nil, 0, fmt.Errorf("unpickling: %w", wrapFormat(truncErr(err)))
 	}
 	return v, n, nil
+}
+
+// brief describes an unpickled value for an error message without
+// formatting its contents: pickles can build cyclic or exponentially
+// shared structures whose String methods would never return.
+func brief(v interface{}) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case int, int64, bool, float64:
+		return fmt.Sprint(x)
+	case *big.Int:
+		if x.BitLen() <= 128 {
+			return x.String()
+		}
+		return "(big int)"
+	case string:
+		if len(x) > 64 {
+			x = x[:64] + "…"
+		}
+		return fmt.Sprintf("%q", x)
+	case *types.Tuple:
+		return fmt.Sprintf("(tuple of %d)", x.Len())
+	}
+	return fmt.Sprintf("(%T)", v)
 }
 
 func wrapFormat(err error) error {
@@ -279,9 +309,18 @@ func wrapFormat(err error) error {
 	return fmt.Errorf("%w: %v", ErrFormat, err)
 }
 
+// truncErr shortens gopickle's messages, which may embed %#v dumps of
+// attacker-built values.
+func truncErr(err error) error {
+	if m := err.Error(); len(m) > 300 && !isOurs(err) {
+		return errors.New(m[:300] + "…")
+	}
+	return err
+}
+
 func isOurs(err error) bool {
 	for _, e := range []error{ErrFormat, ErrForbidden, ErrLimit} {
-		if strings.Contains(err.Error(), e.Error()) {
+		if errors.Is(err, e) || strings.Contains(err.Error(), e.Error()) {
 			return true
 		}
 	}
@@ -392,10 +431,10 @@ func (l *loader) loadLegacy(r io.ReaderAt, size int64) (map[string]*tensor.Tenso
 		off += n
 	}
 	if m, ok := vals[0].(*big.Int); !ok || m.Text(16) != "1950a86a20f9469cfc6c" {
-		return nil, fmt.Errorf("legacy magic number %v: %w", vals[0], ErrFormat)
+		return nil, fmt.Errorf("legacy magic number %s: %w", brief(vals[0]), ErrFormat)
 	}
 	if v, ok := toInt64(vals[1]); !ok || v != 1001 {
-		return nil, fmt.Errorf("legacy protocol version %v, want 1001: %w", vals[1], ErrFormat)
+		return nil, fmt.Errorf("legacy protocol version %s, want 1001: %w", brief(vals[1]), ErrFormat)
 	}
 	list, ok := vals[4].(*types.List)
 	if !ok {
@@ -405,7 +444,7 @@ func (l *loader) loadLegacy(r io.ReaderAt, size int64) (map[string]*tensor.Tenso
 	for _, kv := range *list {
 		k, ok := kv.(string)
 		if !ok {
-			return nil, fmt.Errorf("legacy storage key %v is not a string: %w", kv, ErrFormat)
+			return nil, fmt.Errorf("legacy storage key %s is not a string: %w", brief(kv), ErrFormat)
 		}
 		s, ok := l.storages[k]
 		if !ok {
@@ -445,7 +484,7 @@ func (l *loader) build(v interface{}) (map[string]*tensor.Tensor, error) {
 	add := func(k, val interface{}) error {
 		name, ok := k.(string)
 		if !ok {
-			return fmt.Errorf("state dict key %v is not a string: %w", k, ErrFormat)
+			return fmt.Errorf("state dict key %s is not a string: %w", brief(k), ErrFormat)
 		}
 		ref, ok := val.(*tensorRef)
 		if !ok {

@@ -141,3 +141,15 @@ func TestAmplification(t *testing.T) {
 		t.Errorf("amplified output: %v, want ErrLimit", err)
 	}
 }
+
+// cyclicPickle builds a list that contains itself and passes it, inside a
+// tuple, as a persistent id: error messages must not try to print it.
+var cyclicPickle = []byte{0x80, 2, ']', 'q', 0, 'h', 0, 'a', '(', 'h', 0, 't', 'Q', '.'}
+
+func TestCyclicPickle(t *testing.T) {
+	l := &loader{storages: map[string]*storage{}}
+	l.o.setDefault()
+	if _, _, err := l.unpickle(cyclicPickle); !errors.Is(err, ErrFormat) {
+		t.Errorf("cyclic persistent id: %v", err)
+	}
+}
