@@ -1,6 +1,9 @@
 package winograd
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // BenchmarkGroupKernels times one call of each 16-tile group kernel (all
 // lanes active, 16 consecutive interior tiles of a 224-wide image) next to
@@ -65,4 +68,19 @@ func BenchmarkGroupKernels(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/16, "ns/tile")
 	})
+}
+
+// BenchmarkGemm16x16 measures the micro-kernel alone (operands in cache).
+func BenchmarkGemm16x16(b *testing.B) {
+	for _, k := range []int{64, 256, 512} {
+		b.Run(fmt.Sprintf("k%d", k), func(b *testing.B) {
+			u := make([]float32, 16*k)
+			v := make([]float32, k*16)
+			m := make([]float32, 16*16)
+			for b.Loop() {
+				gemm16x16(k, u, v, 16, m, 16)
+			}
+			b.ReportMetric(2*16*16*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }
