@@ -99,6 +99,17 @@ func Load(path string) (*Head, []string, map[string]string, error) {
 	if _, err := tensor.CheckedNumel(d.InShape, 1<<28); err != nil || len(d.InShape) == 0 {
 		return nil, nil, nil, fmt.Errorf("%s: input shape %v: %w", files[0], d.InShape, ErrCheckpoint)
 	}
+	// Allocation bound: the head's parameters must be present in the
+	// files, so do not build a head larger than what they hold.
+	var have int64
+	for _, sf := range fs {
+		for _, e := range sf.Entries {
+			have += int64(len(e.F32))
+		}
+	}
+	if need := paramCount(d.Spec, tensor.Numel(d.InShape), len(d.Classes)); need > have {
+		return nil, nil, nil, fmt.Errorf("%s: head %q needs %d parameter values, the files hold %d: %w", path, d.Spec.Preset, need, have, ErrCheckpoint)
+	}
 	h, err := newHead(d.Spec, d.InShape, len(d.Classes), 0, nil, false)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w: %w", files[0], ErrCheckpoint, err)
@@ -122,4 +133,30 @@ func Load(path string) (*Head, []string, map[string]string, error) {
 		copy(p.Data, t.Data)
 	}
 	return h, d.Classes, meta, nil
+}
+
+// paramCount is the number of parameter and buffer values New would
+// allocate (a lower bound for unknown presets, which New rejects).
+func paramCount(s Spec, in, classes int) int64 {
+	lin := func(i, o int) int64 { return int64(i)*int64(o) + int64(o) }
+	switch s.Preset {
+	case "mlp":
+		hidden := s.Hidden
+		if len(hidden) == 0 {
+			hidden = []int{256}
+		}
+		var n int64
+		d := in
+		for _, h := range hidden {
+			n += lin(d, max(h, 0))
+			if s.BatchNorm {
+				n += 4 * int64(max(h, 0))
+			}
+			d = h
+		}
+		return n + lin(d, classes)
+	case "vgg-classifier":
+		return lin(25088, 4096) + lin(4096, 4096) + lin(4096, classes)
+	}
+	return lin(in, classes)
 }
