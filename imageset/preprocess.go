@@ -89,7 +89,8 @@ func Named(name string) (Preprocess, error) {
 }
 
 // ParsePreprocess accepts a preset name (see Named) or a JSON object in the
-// canonical form (unknown fields are an error), and validates it.
+// canonical form (unknown fields are an error), and validates it. An empty
+// string means "torchvision".
 func ParsePreprocess(nameOrJSON string) (Preprocess, error) {
 	s := strings.TrimSpace(nameOrJSON)
 	if s == "" {

@@ -87,7 +87,7 @@ fashion-mnist: Debian dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)
 	register(imp)
 
 	scan := &Command{Name: "dataset scan", Short: "list an ImageFolder tree or manifest: counts per class, bad files",
-		Usage: `Usage: preconv dataset scan DIR|MANIFEST.csv|MANIFEST.jsonl [--check] [--workers N] [--valid-fraction F] [--json]
+		Usage: `Usage: preconv dataset scan DIR|MANIFEST.csv|MANIFEST.jsonl [--check] [--workers N] [--preprocess NAME|JSON] [--size N] [--crop N] [--valid-fraction F] [--json]
 
 Lists the dataset as the loader will see it (torchvision's ImageFolder rules) and, with --check (default),
 decodes and preprocesses every image to find bad files. Exits with status 3 when some files are bad.`}
@@ -97,6 +97,8 @@ decodes and preprocesses every image to find bad files. Exits with status 3 when
 		workers := fs.Int("workers", 0, "decoding workers (0: all cores)")
 		pre := fs.String("preprocess", "torchvision", "preprocessing preset name or JSON, used by --check")
 		maxPixels := fs.Int64("max-pixels", imageset.DefaultMaxPixels, "refuse images with more pixels (decompression bombs)")
+		size := fs.Int("size", 0, "override the preset's resize (shorter side for torchvision, else exact square)")
+		crop := fs.Int("crop", 0, "override the preset's center crop")
 		vf := fs.Float64("valid-fraction", 0, "also report a content-hash train/valid split with this fraction")
 		asJSON := fs.Bool("json", false, "print JSON")
 		pos, err := parseFlags(fs, args)
@@ -119,6 +121,15 @@ decodes and preprocesses every image to find bad files. Exits with status 3 when
 		p, err := imageset.ParsePreprocess(*pre)
 		if err != nil {
 			return usageError("--preprocess: %v", err)
+		}
+		if *size > 0 {
+			p = p.WithSize(*size)
+		}
+		if *crop > 0 {
+			p = p.WithCrop(*crop)
+		}
+		if err := p.Validate(); err != nil {
+			return usageError("--size/--crop: %v", err)
 		}
 		type badFile struct {
 			Path  string `json:"path"`
