@@ -238,6 +238,22 @@ func TestParityFullHeavy(t *testing.T) {
 		if rs.max > 1e-5 {
 			t.Errorf("%s: resampling PIL's own pixels differs from PIL by %.6f (want exact)", im.Name, rs.max)
 		}
+		// Other PIL filters, on PIL's pixels: exact too.
+		for _, interp := range []string{"bicubic", "nearest"} {
+			want := readF32(t, filepath.Join(dir, im.Name+"."+interp+".f32"))
+			p := tv
+			p.Interpolation = interp
+			if err := p.Apply(pil, x); err != nil {
+				t.Fatal(err)
+			}
+			var e errStat
+			for i := range x {
+				e.add(float64(x[i]) - float64(want[i]))
+			}
+			if e.max > 1e-5 {
+				t.Errorf("%s %s: differs from PIL by mean %.6f max %.5f (want exact)", im.Name, interp, e.mean(), e.max)
+			}
+		}
 	}
 }
 

@@ -4,7 +4,8 @@
 Run with Debian's /usr/bin/python3 (python3-torchvision, python3-pil, python3-numpy):
 
   /usr/bin/python3 gen_preprocess_ref.py            # writes preprocess_ref.json.gz (committed, default tier)
-  /usr/bin/python3 gen_preprocess_ref.py --full DIR # writes DIR/<name>.{tv.f32,rgb.u8} (heavy tier, at test time)
+  /usr/bin/python3 gen_preprocess_ref.py --full DIR # writes DIR/<name>.{tv,bicubic,nearest}.f32 and .rgb.u8
+                                                    # (heavy tier, at test time)
 
 For every photo: the torchvision pipeline Resize(256) -> CenterCrop(224) -> ToTensor -> Normalize(ImageNet)
 summarised by per-channel per-row means and 4096 sampled values (numpy seed 0); 2048 sampled pixels of PIL's
@@ -51,6 +52,10 @@ def main():
         for p in PHOTOS:
             im = Image.open(p).convert('RGB')
             TV(im).numpy().astype('<f4').tofile(os.path.join(out, name(p) + '.tv.f32'))
+            for interp, mode in (('bicubic', T.InterpolationMode.BICUBIC), ('nearest', T.InterpolationMode.NEAREST)):
+                tf = T.Compose([T.Resize(256, interpolation=mode), T.CenterCrop(224), T.ToTensor(),
+                                T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+                tf(im).numpy().astype('<f4').tofile(os.path.join(out, name(p) + '.' + interp + '.f32'))
             np.asarray(im, dtype=np.uint8).tofile(os.path.join(out, name(p) + '.rgb.u8'))
         return
     rng = np.random.default_rng(0)
