@@ -77,7 +77,7 @@ func benchConv(b *testing.B, v winograd.Variant) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				cpu0 := cpuTime()
-			for b.Loop() {
+				for b.Loop() {
 					winograd.Conv(dst, x, n, l.cin, l.size, l.size, wt, bias, 1, 1, 1, 1, true, 1)
 				}
 				report(b, directFLOPs(n, l.cin, l.cout, l.size), cpu0)
@@ -98,7 +98,7 @@ func BenchmarkIm2col_VGG16(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				cpu0 := cpuTime()
-			for b.Loop() {
+				for b.Loop() {
 					directConv(dst, x, n, l.cin, l.size, l.size, wts, l.cout, bias, true, cols)
 				}
 				report(b, directFLOPs(n, l.cin, l.cout, l.size), cpu0)
@@ -146,7 +146,7 @@ func BenchmarkBlockTiles(b *testing.B) {
 				wt.BlockTiles = bt
 				dst := make([]float32, n*l.cout*l.size*l.size)
 				cpu0 := cpuTime()
-			for b.Loop() {
+				for b.Loop() {
 					winograd.Conv(dst, x, n, l.cin, l.size, l.size, wt, bias, 1, 1, 1, 1, true, 1)
 				}
 				report(b, directFLOPs(n, l.cin, l.cout, l.size), cpu0)
