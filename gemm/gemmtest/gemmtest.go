@@ -260,3 +260,48 @@ var VGG16Linear = []Shape{
 	{Name: "fc6_b64", M: 64, N: 4096, K: 25088, TransB: true},
 	{Name: "fc6_grad_b64", M: 4096, N: 25088, K: 64, TransA: true},
 }
+
+// CheckShape runs fn on shape s with random inputs (beta = 0, C filled with
+// NaN first), then checks that every element of C was written and that
+// samples randomly chosen elements match a float64 dot product. It is the
+// affordable check for full-size network shapes.
+func CheckShape(fn Func, s Shape, samples int, rng *rand.Rand) error {
+	lda, ldb, ldc := s.LDs()
+	a := randSlice(rng, s.M*s.K)
+	b := randSlice(rng, s.K*s.N)
+	c := make([]float32, s.M*s.N)
+	nan := float32(math.NaN())
+	for i := range c {
+		c[i] = nan
+	}
+	fn(s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, ldc)
+	for i, v := range c {
+		if math.IsNaN(float64(v)) {
+			return fmt.Errorf("%v: C[%d][%d] not written", s, i/ldc, i%ldc)
+		}
+	}
+	eps := float64(math.Nextafter32(1, 2) - 1)
+	for n := 0; n < samples; n++ {
+		i, j := rng.IntN(s.M), rng.IntN(s.N)
+		var sum, sabs float64
+		for p := 0; p < s.K; p++ {
+			var av, bv float64
+			if s.TransA {
+				av = float64(a[p*lda+i])
+			} else {
+				av = float64(a[i*lda+p])
+			}
+			if s.TransB {
+				bv = float64(b[j*ldb+p])
+			} else {
+				bv = float64(b[p*ldb+j])
+			}
+			sum += av * bv
+			sabs += math.Abs(av * bv)
+		}
+		if got := float64(c[i*ldc+j]); !(math.Abs(got-sum) <= 2*float64(s.K+2)*eps*sabs) {
+			return fmt.Errorf("%v: C[%d][%d] = %g, want %g", s, i, j, got, sum)
+		}
+	}
+	return nil
+}
