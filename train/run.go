@@ -215,12 +215,14 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 	}
 
 	evalH := trainH
-	// The leading frozen layers that behave the same in training and eval
-	// mode (Linear, ReLU, Flatten: no dropout, no batch statistics) are run
-	// on super-batches of superK mini-batches: the result is identical, and
-	// the GEMM is far more efficient with more rows (the seed's frozen
-	// 25088×4096 layer dominates its epoch time).
+	// The leading frozen layers without batch statistics (Linear, ReLU,
+	// Flatten, Dropout) are run on super-batches of superK mini-batches,
+	// dropout masks drawn per mini-batch with that mini-batch's step: the
+	// result is identical to mini-batch by mini-batch, and the GEMMs are far
+	// more efficient with more rows (the seed's frozen 25088×4096 and
+	// 4096×4096 layers dominate its epoch time).
 	var pre *head.Head
+	var scratch [2][]float32
 	superK := 1
 	if det := deterministicPrefix(trainH); det > 0 {
 		pre = &head.Head{Layers: trainH.Layers[:det], Classes: trainH.Layers[det-1].Out(), InShape: trainH.InShape, Threads: trainH.Threads}
@@ -271,7 +273,7 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 			x, dim := b.x, tds.FeatureShape()
 			d := tensor.Numel(dim)
 			if pre != nil && len(b.idx) > 0 {
-				x = pre.Forward(&head.Exec{Threads: cfg.Threads, Train: true}, b.x, len(b.idx))
+				x = prefixForward(pre, b.x, len(b.idx), cfg.BatchSize, cp.Step, cfg.Threads, &scratch)
 				d = pre.Layers[len(pre.Layers)-1].Out()
 			}
 			for s := 0; s < len(b.idx); s += cfg.BatchSize {
@@ -352,8 +354,8 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 }
 
 // deterministicPrefix returns how many leading layers of h are frozen and
-// act the same in training and eval mode, provided they include a Linear
-// (otherwise 0: nothing to gain).
+// have no batch statistics (Linear, ReLU, Flatten, Dropout), provided they
+// include a Linear (otherwise 0: nothing to gain).
 func deterministicPrefix(h *head.Head) int {
 	first := h.FirstTrainable()
 	n, linear := 0, false
@@ -361,11 +363,7 @@ func deterministicPrefix(h *head.Head) int {
 		switch l.Kind() {
 		case "Linear":
 			linear = true
-		case "ReLU", "Flatten":
-		case "Dropout":
-			if l.(*head.Dropout).P > 0 {
-				return map[bool]int{true: n, false: 0}[linear]
-			}
+		case "ReLU", "Flatten", "Dropout":
 		default:
 			return map[bool]int{true: n, false: 0}[linear]
 		}
@@ -375,4 +373,28 @@ func deterministicPrefix(h *head.Head) int {
 		return 0
 	}
 	return n
+}
+
+// prefixForward runs the frozen prefix in training mode on a super-batch
+// of n items: Dropout layers run per mini-batch of bs items with step
+// step0+k for the k-th mini-batch (exactly the masks a per-mini-batch pass
+// draws), the other layers on all n rows at once.
+func prefixForward(pre *head.Head, x []float32, n, bs int, step0 int64, threads int, scratch *[2][]float32) []float32 {
+	for li, l := range pre.Layers {
+		d, ok := l.(*head.Dropout)
+		if !ok || d.P <= 0 {
+			x = l.Forward(&head.Exec{Threads: threads, Train: true}, x, n)
+			continue
+		}
+		dim := l.In()
+		buf := grow(scratch[li%2], n*dim)
+		scratch[li%2] = buf
+		for s, k := 0, int64(0); s < n; s, k = s+bs, k+1 {
+			e := min(s+bs, n)
+			y := l.Forward(&head.Exec{Threads: threads, Train: true, Step: step0 + k}, x[s*dim:e*dim], e-s)
+			copy(buf[s*dim:e*dim], y)
+		}
+		x = buf
+	}
+	return x
 }

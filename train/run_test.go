@@ -15,11 +15,15 @@ import (
 
 // blobs returns a synthetic separable task: c Gaussian clusters in d
 // dimensions (centres at distance ~3σ), n items, deterministic.
-func blobs(n, d, c int, seed uint64) *MemDataset {
+func blobs(n, d, c int, seed uint64) *MemDataset { return blobsScaled(n, d, c, seed, 1.5) }
+
+// blobsScaled is blobs with centre coordinates drawn with standard
+// deviation scale (noise has standard deviation 1).
+func blobsScaled(n, d, c int, seed uint64, scale float64) *MemDataset {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	centres := make([]float32, c*d)
 	for i := range centres {
-		centres[i] = float32(rng.NormFloat64() * 1.5)
+		centres[i] = float32(rng.NormFloat64() * scale)
 	}
 	m := &MemDataset{X: make([]float32, n*d), Shape: []int{d}, Labels: make([]int, n)}
 	for k := 0; k < c; k++ {

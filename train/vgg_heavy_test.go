@@ -82,7 +82,8 @@ func TestVGGClassifierTorch(t *testing.T) {
 // acting) and folded, and logs accuracy and epoch times of both.
 func TestFoldAccuracyHeavy(t *testing.T) {
 	heavy(t)
-	all := blobs(768, 25088, 2, 11)
+	// Centre distance ≈ √(2·25088)·0.012 ≈ 2.7σ before the ReLU: not trivially separable.
+	all := blobsScaled(768, 25088, 2, 11, 0.012)
 	for i := range all.X {
 		all.X[i] = max(all.X[i], 0) // ReLU-sparse, like pooled conv features
 	}
@@ -97,8 +98,8 @@ func TestFoldAccuracyHeavy(t *testing.T) {
 		}
 		last := res.History[len(res.History)-1]
 		t.Logf("fold=%v: valid acc %.4f, epoch %.2fs (%.0f items/s), fold %.2fs, total %.1fs", fold, last.ValidAcc, 512/last.ItemsPerSec, last.ItemsPerSec, res.FoldSeconds, time.Since(t0).Seconds())
-		if last.ValidAcc < 0.9 {
-			t.Errorf("fold=%v: valid acc %.3f, want >= 0.9", fold, last.ValidAcc)
+		if last.ValidAcc < 0.75 {
+			t.Errorf("fold=%v: valid acc %.3f, want >= 0.75", fold, last.ValidAcc)
 		}
 	}
 }
