@@ -131,6 +131,9 @@ func TestParityTorchvision(t *testing.T) {
 		allDec.n += dec.n
 		allDec.max = math.Max(allDec.max, dec.max)
 	}
+	if all.n == 0 {
+		t.Skip("no reference photo found (Debian darknet, python3-sklearn, python3-skimage)")
+	}
 	t.Logf("all: torchvision mean|d| %.5f max %.4f; decode mean|d| %.3f max %.0f levels", all.mean(), all.max, allDec.mean(), allDec.max)
 }
 
