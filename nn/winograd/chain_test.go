@@ -10,23 +10,27 @@ import (
 )
 
 // im2col writes the [cin*9 × oh*ow] patch matrix of x (one image, CHW) for a
-// 3×3 stride-1 convolution with the given padding.
+// 3×3 stride-1 convolution with the given padding. Each output row is one
+// contiguous copy plus zeroed edges, so this reference is memory-speed.
 func im2col(cols, x []float32, cin, h, w, pt, pl, pb, pr int) {
 	oh, ow := h+pt+pb-2, w+pl+pr-2
 	for c := 0; c < cin; c++ {
 		for ky := 0; ky < 3; ky++ {
 			for kx := 0; kx < 3; kx++ {
 				row := cols[((c*3+ky)*3+kx)*oh*ow:][:oh*ow]
+				// Output columns xo with 0 <= xo+kx-pl < w.
+				x0 := max(0, pl-kx)
+				x1 := min(ow, w+pl-kx)
 				for y := 0; y < oh; y++ {
+					dst := row[y*ow : y*ow+ow]
 					iy := y + ky - pt
-					for xo := 0; xo < ow; xo++ {
-						ix := xo + kx - pl
-						var v float32
-						if iy >= 0 && iy < h && ix >= 0 && ix < w {
-							v = x[(c*h+iy)*w+ix]
-						}
-						row[y*ow+xo] = v
+					if iy < 0 || iy >= h || x0 >= x1 {
+						clear(dst)
+						continue
 					}
+					clear(dst[:x0])
+					copy(dst[x0:x1], x[(c*h+iy)*w+x0+kx-pl:])
+					clear(dst[x1:])
 				}
 			}
 		}
