@@ -78,4 +78,25 @@ func TestParityFull(t *testing.T) {
 	for _, name := range []string{"vgg16", "resnet18"} {
 		t.Run(name, func(t *testing.T) { checkParity(t, dir, name) })
 	}
+	dir = benchModels(t)
+	for _, name := range []string{"mobilenet_v2", "inception_v3"} {
+		t.Run(name, func(t *testing.T) { checkParity(t, dir, name) })
+	}
+}
+
+// benchModels returns a directory holding torchvision mobilenet_v2 and
+// inception_v3 exported by gen_onnx_parity.py --bench: $PRECONV_ONNX_BENCH
+// if set (to reuse an export), else a fresh export in a temp dir.
+func benchModels(tb testing.TB) string {
+	tb.Helper()
+	if d := os.Getenv("PRECONV_ONNX_BENCH"); d != "" {
+		return d
+	}
+	dir := tb.TempDir()
+	cmd := exec.Command("/usr/bin/python3", "testdata/gen_onnx_parity.py", "--bench", dir)
+	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Skipf("gen_onnx_parity.py --bench failed (torch/torchvision/onnx missing?): %v\n%s", err, out)
+	}
+	return dir
 }

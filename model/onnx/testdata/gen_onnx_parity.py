@@ -7,6 +7,9 @@ Usage: /usr/bin/python3 gen_onnx_parity.py [--full] [OUTDIR]
            NAME_output.pb (TensorProto, batch 2, seed 0).
   --full:  torchvision vgg16 and resnet18 (random init, 224x224) for the
            heavy tier (PRECONV_HEAVY=1), generated at test time.
+  --bench: torchvision mobilenet_v2 (224) and inception_v3 (299, no aux
+           logits) for the heavy tier and the import benchmarks (also the
+           onnxruntime peer: /work/shared/peers/ort_bench.js on the same file).
 
 Reference: torch 1.13 (Debian python3-torch), eval mode, opset 13, dynamic
 batch axis. The small ResNet flattens with x.view(x.size(0), -1) so the
@@ -84,10 +87,14 @@ def export(name, m, size, out):
 def main():
     args = sys.argv[1:]
     full = "--full" in args
-    args = [a for a in args if a != "--full"]
+    bench = "--bench" in args
+    args = [a for a in args if a not in ("--full", "--bench")]
     out = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     torch.manual_seed(0)
-    if full:
+    if bench:
+        export("mobilenet_v2", torchvision.models.mobilenet_v2(), 224, out)
+        export("inception_v3", torchvision.models.inception_v3(aux_logits=False, init_weights=True), 299, out)
+    elif full:
         export("vgg16", torchvision.models.vgg16(), 224, out)
         export("resnet18", torchvision.models.resnet18(), 224, out)
     else:
