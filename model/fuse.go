@@ -21,6 +21,11 @@ import (
 // absorbed nodes (the conv before its batch norm) are no longer tappable.
 // Nodes named in keep (taps, aliases allowed) and g.Output are never
 // absorbed.
+//
+// The result is a snapshot for inference: its parameter names no longer
+// match the checkpoint (load weights into g, before fusing), and the
+// Winograd weights are transformed here, so fuse again after changing g's
+// weights.
 func (g *Graph) Fuse(keep ...string) (*Graph, error) {
 	return g.fuse(true, keep...)
 }
