@@ -30,7 +30,7 @@
 // given in PyTorch's OIHW layout (Cout×Cin×3×3). Tiles are numbered over the
 // flattened (image, tile row, tile column) space and processed in blocks of
 // Weights.BlockTiles tiles (64…1024), so the per-goroutine scratch (V and M
-// for one block, Weights.ScratchBytes: about 4 MB, at most ~10 MB for
+// for one block, Weights.ScratchBytes: about 2 MB, at most ~19 MB for
 // 512→512 channels) is bounded however large the batch or image. Blocks run
 // in parallel over up to `threads` goroutines and may span images, so a
 // whole batch passed in one call keeps the GEMMs wide even for 14×14 maps.

@@ -42,7 +42,7 @@ func (v Variant) outTile() (m, a int) {
 
 // scratchBudget is the target size in bytes of one goroutine's V and M
 // buffers; BlockTiles is derived from it.
-const scratchBudget = 4 << 20
+const scratchBudget = 2 << 20
 
 // Weights holds 3×3 filters transformed for Conv. It is built by
 // PrepareWeights, is read-only afterwards and safe for concurrent Conv calls.
@@ -55,9 +55,9 @@ type Weights struct {
 	// BlockTiles is the number of tiles transformed and multiplied together
 	// (the N of each GEMM). PrepareWeights sets it so that one goroutine's
 	// scratch, about a²·(Cin+Cout)·BlockTiles float32s (ScratchBytes), is
-	// about 4 MB, rounded down to a multiple of 16 and clamped to 64…1024
-	// (so up to ~10 MB for 512→512 channels). It may be changed before
-	// the first Conv call, not after.
+	// about 2 MB, rounded down to a multiple of 16 and clamped to 64…1024
+	// (128…1024 from 256 input channels, so up to ~19 MB for 512→512).
+	// It may be changed before the first Conv call, not after.
 	BlockTiles int
 
 	// u holds U = G g Gᵀ. Unpacked (for gemm.Sgemm): a² row-major
@@ -162,11 +162,16 @@ func PrepareWeightsVariant(w []float32, cout, cin int, v Variant) *Weights {
 			}
 		}
 	}
-	// At least 64 tiles per block, even past the budget (up to ~10 MB at
-	// 512+512 channels): each block streams all of U once, and fewer tiles
-	// would make that traffic dominate the GEMM time.
+	// At least 64 tiles per block (128 from 256 input channels), even past
+	// the budget (up to ~19 MB at 512+512 channels): each block streams
+	// all of U once, and fewer tiles make that traffic dominate. Chosen
+	// from BlockTiles sweeps (thread CPU time, batch 1 and 8) on VGG16.
+	lo := 64
+	if cin >= 256 {
+		lo = 128
+	}
 	bt := scratchBudget / (4 * nxi * (cin + cout))
-	bt = min(max(bt&^15, 64), 1024)
+	bt = min(max(bt&^15, lo), 1024)
 	return &Weights{Cout: cout, Cin: cin, Variant: v, BlockTiles: bt, u: u, packed: packed}
 }
 
