@@ -127,4 +127,3 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 	}
 	register(c)
 }
-
