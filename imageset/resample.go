@@ -299,7 +299,17 @@ func (p Preprocess) apply(img image.Image, dst []float32, s *scratch) error {
 func horizontal(out, in []uint8, offs []int, k []int32, ks int) {
 	const half = int32(1) << (precisionBits - 1)
 	switch ks {
-	case 5: // bilinear, downscale factor in (1, 2]: the torchvision 256 case
+	case 3: // bilinear upscale or no scale
+		for i, o := range offs {
+			w := (*[3]int32)(k[3*i : 3*i+3])
+			q := (*[9]uint8)(in[o : o+9])
+			s0 := half + int32(q[0])*w[0] + int32(q[3])*w[1] + int32(q[6])*w[2]
+			s1 := half + int32(q[1])*w[0] + int32(q[4])*w[1] + int32(q[7])*w[2]
+			s2 := half + int32(q[2])*w[0] + int32(q[5])*w[1] + int32(q[8])*w[2]
+			d := (*[3]uint8)(out[3*i : 3*i+3])
+			d[0], d[1], d[2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	case 5: // bilinear, downscale factor in (1, 2]: 500x375 → 256
 		for i, o := range offs {
 			w := (*[5]int32)(k[5*i : 5*i+5])
 			q := (*[15]uint8)(in[o : o+15])
@@ -309,13 +319,23 @@ func horizontal(out, in []uint8, offs []int, k []int32, ks int) {
 			d := (*[3]uint8)(out[3*i : 3*i+3])
 			d[0], d[1], d[2] = clip8(s0), clip8(s1), clip8(s2)
 		}
-	case 3: // bilinear upscale or no scale
+	case 7: // bilinear, factor in (2, 3]
 		for i, o := range offs {
-			w := (*[3]int32)(k[3*i : 3*i+3])
-			q := (*[9]uint8)(in[o : o+9])
-			s0 := half + int32(q[0])*w[0] + int32(q[3])*w[1] + int32(q[6])*w[2]
-			s1 := half + int32(q[1])*w[0] + int32(q[4])*w[1] + int32(q[7])*w[2]
-			s2 := half + int32(q[2])*w[0] + int32(q[5])*w[1] + int32(q[8])*w[2]
+			w := (*[7]int32)(k[7*i : 7*i+7])
+			q := (*[21]uint8)(in[o : o+21])
+			s0 := half + int32(q[0])*w[0] + int32(q[3])*w[1] + int32(q[6])*w[2] + int32(q[9])*w[3] + int32(q[12])*w[4] + int32(q[15])*w[5] + int32(q[18])*w[6]
+			s1 := half + int32(q[1])*w[0] + int32(q[4])*w[1] + int32(q[7])*w[2] + int32(q[10])*w[3] + int32(q[13])*w[4] + int32(q[16])*w[5] + int32(q[19])*w[6]
+			s2 := half + int32(q[2])*w[0] + int32(q[5])*w[1] + int32(q[8])*w[2] + int32(q[11])*w[3] + int32(q[14])*w[4] + int32(q[17])*w[5] + int32(q[20])*w[6]
+			d := (*[3]uint8)(out[3*i : 3*i+3])
+			d[0], d[1], d[2] = clip8(s0), clip8(s1), clip8(s2)
+		}
+	case 9: // bilinear, factor in (3, 4]; bicubic (1, 2]
+		for i, o := range offs {
+			w := (*[9]int32)(k[9*i : 9*i+9])
+			q := (*[27]uint8)(in[o : o+27])
+			s0 := half + int32(q[0])*w[0] + int32(q[3])*w[1] + int32(q[6])*w[2] + int32(q[9])*w[3] + int32(q[12])*w[4] + int32(q[15])*w[5] + int32(q[18])*w[6] + int32(q[21])*w[7] + int32(q[24])*w[8]
+			s1 := half + int32(q[1])*w[0] + int32(q[4])*w[1] + int32(q[7])*w[2] + int32(q[10])*w[3] + int32(q[13])*w[4] + int32(q[16])*w[5] + int32(q[19])*w[6] + int32(q[22])*w[7] + int32(q[25])*w[8]
+			s2 := half + int32(q[2])*w[0] + int32(q[5])*w[1] + int32(q[8])*w[2] + int32(q[11])*w[3] + int32(q[14])*w[4] + int32(q[17])*w[5] + int32(q[20])*w[6] + int32(q[23])*w[7] + int32(q[26])*w[8]
 			d := (*[3]uint8)(out[3*i : 3*i+3])
 			d[0], d[1], d[2] = clip8(s0), clip8(s1), clip8(s2)
 		}
@@ -341,17 +361,29 @@ func vertical(out, rows []uint8, stride int, k []int32) {
 	const half = int32(1) << (precisionBits - 1)
 	out = out[:stride]
 	switch len(k) {
-	case 5:
-		w := (*[5]int32)(k)
-		a, b, c, d, e := rows[:stride], rows[stride:2*stride], rows[2*stride:3*stride], rows[3*stride:4*stride], rows[4*stride:5*stride]
-		for i := range out {
-			out[i] = clip8(half + int32(a[i])*w[0] + int32(b[i])*w[1] + int32(c[i])*w[2] + int32(d[i])*w[3] + int32(e[i])*w[4])
-		}
 	case 3:
 		w := (*[3]int32)(k)
-		a, b, c := rows[:stride], rows[stride:2*stride], rows[2*stride:3*stride]
+		r0, r1, r2 := rows[0*stride : 1*stride][:len(out)], rows[1*stride : 2*stride][:len(out)], rows[2*stride : 3*stride][:len(out)]
 		for i := range out {
-			out[i] = clip8(half + int32(a[i])*w[0] + int32(b[i])*w[1] + int32(c[i])*w[2])
+			out[i] = clip8(half + int32(r0[i])*w[0] + int32(r1[i])*w[1] + int32(r2[i])*w[2])
+		}
+	case 5:
+		w := (*[5]int32)(k)
+		r0, r1, r2, r3, r4 := rows[0*stride : 1*stride][:len(out)], rows[1*stride : 2*stride][:len(out)], rows[2*stride : 3*stride][:len(out)], rows[3*stride : 4*stride][:len(out)], rows[4*stride : 5*stride][:len(out)]
+		for i := range out {
+			out[i] = clip8(half + int32(r0[i])*w[0] + int32(r1[i])*w[1] + int32(r2[i])*w[2] + int32(r3[i])*w[3] + int32(r4[i])*w[4])
+		}
+	case 7:
+		w := (*[7]int32)(k)
+		r0, r1, r2, r3, r4, r5, r6 := rows[0*stride : 1*stride][:len(out)], rows[1*stride : 2*stride][:len(out)], rows[2*stride : 3*stride][:len(out)], rows[3*stride : 4*stride][:len(out)], rows[4*stride : 5*stride][:len(out)], rows[5*stride : 6*stride][:len(out)], rows[6*stride : 7*stride][:len(out)]
+		for i := range out {
+			out[i] = clip8(half + int32(r0[i])*w[0] + int32(r1[i])*w[1] + int32(r2[i])*w[2] + int32(r3[i])*w[3] + int32(r4[i])*w[4] + int32(r5[i])*w[5] + int32(r6[i])*w[6])
+		}
+	case 9:
+		w := (*[9]int32)(k)
+		r0, r1, r2, r3, r4, r5, r6, r7, r8 := rows[0*stride : 1*stride][:len(out)], rows[1*stride : 2*stride][:len(out)], rows[2*stride : 3*stride][:len(out)], rows[3*stride : 4*stride][:len(out)], rows[4*stride : 5*stride][:len(out)], rows[5*stride : 6*stride][:len(out)], rows[6*stride : 7*stride][:len(out)], rows[7*stride : 8*stride][:len(out)], rows[8*stride : 9*stride][:len(out)]
+		for i := range out {
+			out[i] = clip8(half + int32(r0[i])*w[0] + int32(r1[i])*w[1] + int32(r2[i])*w[2] + int32(r3[i])*w[3] + int32(r4[i])*w[4] + int32(r5[i])*w[5] + int32(r6[i])*w[6] + int32(r7[i])*w[7] + int32(r8[i])*w[8])
 		}
 	default:
 		for i := range out {

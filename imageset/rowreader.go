@@ -274,8 +274,10 @@ func (r *ycbcrReader) row(y, x0, x1 int, d []uint8) {
 	r.upsample(m.Cb, y, x0, x1, cb)
 	r.upsample(m.Cr, y, x0, x1, cr)
 	yrow := m.Y[y*m.YStride+x0 : y*m.YStride+x1]
+	cb, cr = cb[:len(yrow)], cr[:len(yrow)]
+	d = d[:3*len(yrow)]
 	for i, yv := range yrow {
-		yccToRGB(yv, cb[i], cr[i], d[3*i:3*i+3])
+		yccRL(yv, int32(cb[i]), int32(cr[i]), (*[3]uint8)(d[3*i:3*i+3]))
 	}
 }
 
