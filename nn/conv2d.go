@@ -209,13 +209,21 @@ func (c *Conv2d) image(g *convGeom, dst, x []float32, threads int) {
 				dst[gr*g.og*g.npix:(gr+1)*g.og*g.npix], g.npix)
 		}
 	default:
-		buf := getScratch(g.kc * g.npix)
+		// Column blocks of nb output pixels keep the im2col buffer near
+		// colBlockFloats (a few MB) whatever the image size.
+		nb := min(g.npix, max(256, colBlockFloats/max(1, g.kc)))
+		buf := getScratch(g.kc * nb)
 		col := *buf
 		for gr := 0; gr < g.groups; gr++ {
-			im2col(g, col, x[gr*g.cg*g.h*g.w:(gr+1)*g.cg*g.h*g.w])
+			xs := x[gr*g.cg*g.h*g.w : (gr+1)*g.cg*g.h*g.w]
 			w := c.Weight.Data[gr*g.og*g.kc : (gr+1)*g.og*g.kc]
-			gemm.SgemmParallel(threads, false, false, g.og, g.npix, g.kc, 1, w, g.kc, col, g.npix, 0,
-				dst[gr*g.og*g.npix:(gr+1)*g.og*g.npix], g.npix)
+			out := dst[gr*g.og*g.npix : (gr+1)*g.og*g.npix]
+			for p0 := 0; p0 < g.npix; p0 += nb {
+				p1 := min(p0+nb, g.npix)
+				im2col(g, col[:g.kc*(p1-p0)], xs, p0, p1)
+				gemm.SgemmParallel(threads, false, false, g.og, p1-p0, g.kc, 1, w, g.kc, col, p1-p0, 0,
+					out[p0:], g.npix)
+			}
 		}
 		putScratch(buf)
 	}
@@ -238,42 +246,50 @@ func (c *Conv2d) biasAct(g *convGeom, dst []float32) {
 	}
 }
 
-// im2col writes the (cg·kh·kw) × (oh·ow) column matrix of one group of one
-// image x (cg × h × w) into col.
-func im2col(g *convGeom, col, x []float32) {
+// colBlockFloats is the target size of one im2col column block (4 MiB).
+const colBlockFloats = 1 << 20
+
+// im2col writes the (cg·kh·kw) × (p1−p0) column matrix of output pixels
+// [p0, p1) (row-major over oh×ow) of one group of one image x (cg × h × w)
+// into col, with row stride p1−p0.
+func im2col(g *convGeom, col, x []float32, p0, p1 int) {
+	np := p1 - p0
 	r := 0
 	for ci := 0; ci < g.cg; ci++ {
 		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
 		for ky := 0; ky < g.kh; ky++ {
 			for kx := 0; kx < g.kw; kx++ {
-				row := col[r*g.npix : (r+1)*g.npix]
+				row := col[r*np : (r+1)*np]
 				r++
-				for oy := 0; oy < g.oh; oy++ {
-					orow := row[oy*g.ow : (oy+1)*g.ow]
+				x0 := kx*g.dw - g.pl
+				for p := p0; p < p1; {
+					oy, ox0 := p/g.ow, p%g.ow
+					ox1 := min(g.ow, ox0+p1-p) // this output row's part of the block
+					orow := row[p-p0 : p-p0+ox1-ox0]
+					p += ox1 - ox0
 					iy := oy*g.sh - g.pt + ky*g.dh
 					if iy < 0 || iy >= g.h {
 						clear(orow)
 						continue
 					}
 					in := plane[iy*g.w : (iy+1)*g.w]
-					x0 := kx*g.dw - g.pl
 					if g.sw == 1 {
 						// ox valid when 0 <= ox+x0 < w.
-						lo, hi := max(0, -x0), min(g.ow, g.w-x0)
+						lo, hi := max(ox0, -x0), min(ox1, g.w-x0)
 						if hi < lo {
-							lo, hi = 0, 0
+							lo, hi = ox0, ox0
 						}
-						clear(orow[:lo])
-						copy(orow[lo:hi], in[lo+x0:hi+x0])
-						clear(orow[hi:])
+						clear(orow[:lo-ox0])
+						copy(orow[lo-ox0:hi-ox0], in[lo+x0:hi+x0])
+						clear(orow[hi-ox0:])
 						continue
 					}
-					for ox := range orow {
+					for ox := ox0; ox < ox1; ox++ {
 						ix := ox*g.sw + x0
 						if ix < 0 || ix >= g.w {
-							orow[ox] = 0
+							orow[ox-ox0] = 0
 						} else {
-							orow[ox] = in[ix]
+							orow[ox-ox0] = in[ix]
 						}
 					}
 				}

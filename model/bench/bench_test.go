@@ -15,6 +15,7 @@ var vgg16Convs = []struct {
 	name          string
 	cin, cout, hw int
 }{
+	{"conv1_1", 3, 64, 224},
 	{"conv1_2", 64, 64, 224},
 	{"conv2_2", 128, 128, 112},
 	{"conv3_2", 256, 256, 56},
