@@ -120,3 +120,50 @@ func TestSpecDiff(t *testing.T) {
 		t.Error("Diff of equal specs not empty")
 	}
 }
+
+// TestInterruptedSpecChangeKeepsOldFeatures: a run with another spec that is
+// interrupted before Commit does not destroy the committed features; going
+// back to the old spec reuses them.
+func TestInterruptedSpecChangeKeepsOldFeatures(t *testing.T) {
+	dir := t.TempDir()
+	items := testItems(10)
+	a := testSpec("f32", 4)
+	extract(t, dir, a, items, nil, WithChunkRows(3))
+	b := a
+	b.Tap = "features.23"
+	w, plan, err := Prepare(t.Context(), dir, b, []string{"a", "b", "c"}, items, WithChunkRows(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Todo) != 10 {
+		t.Fatalf("spec B todo %d", len(plan.Todo))
+	}
+	w.Put(plan.Todo[:3], make([]float32, 12)) // one chunk of B written, then interrupted
+	w.Close()
+	plan = extract(t, dir, a, items, nil, WithChunkRows(3))
+	if len(plan.Todo) != 0 || plan.Reused+plan.Kept != 10 {
+		t.Fatalf("back to spec A: %+v", plan)
+	}
+	checkStore(t, dir, items, "f32", nil)
+}
+
+// TestRelabelOnly: same images, new labels/classes: nothing recomputed, the
+// metadata follows.
+func TestRelabelOnly(t *testing.T) {
+	dir := t.TempDir()
+	items := testItems(7)
+	spec := testSpec("f32", 2)
+	extract(t, dir, spec, items, nil)
+	for i := range items {
+		items[i].Label = 2 - items[i].Label
+		items[i].Split = "valid"
+	}
+	plan := extract(t, dir, spec, items, nil)
+	if len(plan.Todo) != 0 || plan.Kept != 7 {
+		t.Fatalf("relabel: %+v", plan)
+	}
+	s := checkStore(t, dir, items, "f32", nil)
+	if s.Split("valid").Len() != 7 {
+		t.Error("splits not updated")
+	}
+}

@@ -205,7 +205,7 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 	for _, k := range kept {
 		allKept = allKept && k
 	}
-	if !allKept || oldProv == nil {
+	if !allKept || !w.sameMetadata(oldProv, oldRecs) {
 		// The store is about to change: withdraw the commit point first.
 		if err := os.Remove(filepath.Join(w.dir, ".zattrs")); err != nil && !os.IsNotExist(err) {
 			return nil, err
@@ -214,12 +214,14 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 			return nil, err
 		}
 	}
-	// Set aside reusable chunks that the new layout overwrites; drop the rest.
+	// Set aside intact chunks that the new layout overwrites, whatever their
+	// spec (an interrupted run with another spec must not destroy the old
+	// features); drop damaged ones. The set-aside chunks go at Commit.
 	for c, cu := range current {
 		if c < n && kept[c] {
 			continue
 		}
-		if cu.err == nil && cu.info.Spec == w.digest {
+		if cu.err == nil {
 			if err := w.stash(c, cu.info); err != nil {
 				return nil, err
 			}
@@ -389,6 +391,22 @@ func (w *Writer) reasons(plan *Plan, oldProv *Provenance, oldRecs []Record, dama
 	}
 	r = append(r, fmt.Sprintf("%d to compute, %d reused, %d kept in place", len(plan.Todo), plan.Reused, plan.Kept))
 	return r
+}
+
+// sameMetadata reports whether the committed metadata already describes
+// this writer's items, classes and layout, so that a run with nothing to
+// compute can leave the commit point in place for readers.
+func (w *Writer) sameMetadata(p *Provenance, recs []Record) bool {
+	if p == nil || recs == nil || p.ChunkRows != w.rows || len(recs) != len(w.items) || !equalStrings(p.Classes, w.classes) {
+		return false
+	}
+	for i, it := range w.items {
+		r := recs[i]
+		if r.Key != it.Key || r.Path != it.Path || r.Label != it.Label || r.Split != it.Split || r.Failed != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // readCommitted returns the previous commit's provenance and records, or nils.
