@@ -358,6 +358,20 @@ func (l *loader) loadZip(r io.ReaderAt, size int64) (map[string]*tensor.Tensor, 
 		return nil, fmt.Errorf("zip has no <archive>/data.pkl: %w", ErrFormat)
 	}
 	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
+	if bo, ok := files[prefix+"byteorder"]; ok {
+		rc, err := bo.Open()
+		if err != nil {
+			return nil, fmt.Errorf("byteorder: %w: %v", ErrFormat, err)
+		}
+		b, err := readAll(rc, 16, "byteorder")
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		if string(b) != "little" {
+			return nil, fmt.Errorf("byteorder %q: only little-endian checkpoints are supported: %w", b, ErrFormat)
+		}
+	}
 	if pkl.UncompressedSize64 > uint64(l.o.maxPickle) {
 		return nil, fmt.Errorf("data.pkl of %d bytes exceeds %d: %w", pkl.UncompressedSize64, l.o.maxPickle, ErrLimit)
 	}

@@ -1,7 +1,9 @@
 package torch
 
 import (
+	"archive/zip"
 	"bytes"
+	"io"
 	"encoding/json"
 	"errors"
 	"os"
@@ -151,5 +153,34 @@ func TestCyclicPickle(t *testing.T) {
 	l.o.setDefault()
 	if _, _, err := l.unpickle(cyclicPickle); !errors.Is(err, ErrFormat) {
 		t.Errorf("cyclic persistent id: %v", err)
+	}
+}
+
+func TestBigEndianRefused(t *testing.T) {
+	src, err := zip.OpenReader("testdata/dtypes.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	prefix := ""
+	for _, f := range src.File {
+		if strings.HasSuffix(f.Name, "/data.pkl") {
+			prefix = strings.TrimSuffix(f.Name, "data.pkl")
+		}
+		if strings.HasSuffix(f.Name, "/byteorder") {
+			continue
+		}
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
+		r, _ := f.Open()
+		io.Copy(w, r)
+		r.Close()
+	}
+	w, _ := zw.Create(prefix + "byteorder")
+	w.Write([]byte("big"))
+	zw.Close()
+	if _, err := LoadReader(bytes.NewReader(buf.Bytes()), int64(buf.Len())); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "byteorder") {
+		t.Errorf("big-endian checkpoint: %v", err)
 	}
 }
