@@ -3,9 +3,9 @@ package torch
 import (
 	"archive/zip"
 	"bytes"
-	"io"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
