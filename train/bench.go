@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"time"
 
 	"github.com/preconv/preconv/head"
 	"github.com/preconv/preconv/tensor"
@@ -51,12 +50,10 @@ type HeadBench struct {
 func BenchHead(ctx context.Context, ds Dataset, threads int, fold bool) (*HeadBench, error) {
 	cfg := Config{Head: head.Spec{Preset: "vgg-classifier"}, Optimizer: "sgd", LR: 0.01, Momentum: 0.9,
 		BatchSize: 64, Epochs: 2, Seed: 1, Threads: threads, Fold: fold, FoldMemLimit: 4 << 30}
-	t0 := time.Now()
 	res, err := Run(ctx, cfg, ds, nil)
 	if err != nil {
 		return nil, err
 	}
-	_ = t0
 	e := res.History[1]
 	return &HeadBench{Items: ds.Len(), Threads: threads, Fold: fold, EpochSeconds: float64(ds.Len()) / e.ItemsPerSec,
 		ItemsPerSec: e.ItemsPerSec, FoldSeconds: res.FoldSeconds}, nil
