@@ -147,6 +147,18 @@ func TestDamagedChunk(t *testing.T) {
 	if rep, _ := Verify(dir); !rep.OK() {
 		t.Errorf("verify after repair: %+v", rep)
 	}
+	// A garbled index entry and a deleted chunk file are recomputed too.
+	os.WriteFile(filepath.Join(dir, ".preconv", "chunks", "0.json"), []byte("{garbage"), 0o644)
+	os.Remove(filepath.Join(dir, "features", "2.0"))
+	if rep, _ := Verify(dir); len(rep.Problems) != 2 {
+		t.Errorf("verify: %+v", rep)
+	}
+	plan = extract(t, dir, spec, items, nil, WithChunkRows(8))
+	if !slices.Equal(plan.Todo, []int{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19}) ||
+		!containsSub(plan.Reasons, "chunk 0 index entry unreadable") || !containsSub(plan.Reasons, "chunk 2 file missing") {
+		t.Errorf("plan %+v", plan)
+	}
+	checkStore(t, dir, items, "f32", nil)
 }
 
 func TestLock(t *testing.T) {

@@ -189,8 +189,16 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 			continue
 		}
 		if cu.err != nil {
-			if errors.Is(cu.err, ErrDamaged) && cu.info.Spec == w.digest {
+			switch {
+			case cu.info == nil:
+				damaged = append(damaged, fmt.Sprintf("chunk %d index entry unreadable", c))
+				damagedRows[c] = true
+			case cu.info.Spec != w.digest:
+			case errors.Is(cu.err, ErrDamaged):
 				damaged = append(damaged, fmt.Sprintf("chunk %d damaged (%s)", c, reasonOf(cu.err)))
+				damagedRows[c] = true
+			case errors.Is(cu.err, ErrMissing):
+				damaged = append(damaged, fmt.Sprintf("chunk %d file missing", c))
 				damagedRows[c] = true
 			}
 			continue
@@ -387,7 +395,7 @@ func (w *Writer) reasons(plan *Plan, oldProv *Provenance, oldRecs []Record, dama
 		r = append(r, d)
 	}
 	if len(damaged) > 0 {
-		r = append(r, fmt.Sprintf("%d items of damaged chunks recomputed", damagedTodo))
+		r = append(r, fmt.Sprintf("%d items of damaged or missing chunks recomputed", damagedTodo))
 	}
 	r = append(r, fmt.Sprintf("%d to compute, %d reused, %d kept in place", len(plan.Todo), plan.Reused, plan.Kept))
 	return r
