@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/preconv/preconv/nn"
 	"github.com/preconv/preconv/tensor"
 )
 
@@ -15,6 +16,9 @@ func checkParity(t *testing.T, dir, name string) {
 	t.Helper()
 	g, err := Load(filepath.Join(dir, name+".onnx"), Options{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	read := func(file string) *tensor.Tensor {
@@ -40,6 +44,17 @@ func checkParity(t *testing.T, dir, name string) {
 	t.Logf("%s: %d nodes, output %v, max rel err vs PyTorch %.2e", name, len(g.Nodes), got.Shape, e)
 	if e > 1e-4 {
 		t.Errorf("%s: max rel err %.2e vs PyTorch > 1e-4", name, e)
+	}
+	fused, err := g.Fuse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotF, err := fused.Forward(&nn.Exec{Threads: 2}, x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := tensor.MaxRelErr(gotF.Data, want.Data); e > 1e-4 {
+		t.Errorf("%s: fused graph (model.Graph.Forward): max rel err %.2e vs PyTorch", name, e)
 	}
 	// Batch is free: the first image alone gives the first row.
 	x1 := tensor.FromData(x.Item(0).Data, append([]int{1}, x.Shape[1:]...)...)

@@ -86,6 +86,9 @@ func TestNSFWJSParity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if err := g.Validate(); err != nil {
+				t.Fatal(err)
+			}
 			mr := ref.Models[name]
 			x := loadInputs(t, mr.Input, mr.Size)
 			if x.Shape[0] != len(mr.Images) {

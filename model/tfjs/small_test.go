@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/preconv/preconv/nn"
 	"github.com/preconv/preconv/tensor"
 )
 
@@ -55,6 +56,19 @@ func TestSmallModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("output", y, out)
+	// The graph engine's own validation and executor, fused.
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	fused, err := g.Fuse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	yf, err := fused.Forward(&nn.Exec{Threads: 2}, x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("output (fused, model.Graph.Forward)", yf, out)
 	for _, tap := range []string{"c_same_s2", "dw_same_s2", "sep", "mp_same", "ap_same", "c_dil"} {
 		var ref struct {
 			Shape []int     `json:"shape"`
