@@ -147,3 +147,5 @@ func checkStore(t testing.TB, dir string, items []ItemRef, dtype string, failed 
 	}
 	return s
 }
+
+func expectF16(v float32) float32 { return float16.Fromfloat32(v).Float32() }
