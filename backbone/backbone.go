@@ -379,3 +379,16 @@ func globalPool(y *tensor.Tensor, isMax bool) *tensor.Tensor {
 	}
 	return out
 }
+
+// WithTap returns a copy of b cut at another tap and pooling, sharing the
+// weights.
+func (b *Backbone) WithTap(tap, pool string) (*Backbone, error) {
+	c := *b
+	if tap == "" {
+		tap = b.Tap
+	}
+	if err := c.setTap(tap, pool); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
