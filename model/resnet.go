@@ -33,8 +33,37 @@ func ResNet(name string, numClasses int) (*Graph, error) {
 	if !ok {
 		return nil, fmt.Errorf("ResNet %q (known: %v): %w", name, ResNetNames, ErrArch)
 	}
-	if numClasses < 1 {
-		return nil, fmt.Errorf("ResNet %q: %d classes: %w", name, numClasses, ErrArch)
+	return NewResNet(ResNetConfig{Name: name, Blocks: cfg.blocks, Bottleneck: cfg.bottleneck,
+		Widths: [4]int{64, 128, 256, 512}, Stem: 64, NumClasses: numClasses})
+}
+
+// ResNetConfig describes a torchvision-style ResNet: a 7×7 stride-2 stem
+// conv of Stem channels + BN + ReLU + 3×3 stride-2 max pool, four layers of
+// Blocks[i] BasicBlocks (or Bottlenecks, expansion 4) of width Widths[i]
+// (stride 2 from layer2 on, with torchvision's 1×1-conv+BN downsample rule),
+// global average pool, flatten and fc.
+type ResNetConfig struct {
+	Name       string
+	Blocks     [4]int
+	Bottleneck bool
+	// Widths are the "planes" of layer1..4 (64, 128, 256, 512 in torchvision).
+	Widths [4]int
+	// Stem is the stem conv's output channels (64 in torchvision).
+	Stem       int
+	NumClasses int
+}
+
+// NewResNet builds the graph of a ResNetConfig (zero weights), with the
+// node names and aliases documented at ResNet.
+func NewResNet(c ResNetConfig) (*Graph, error) {
+	name, numClasses, cfg := c.Name, c.NumClasses, c
+	if numClasses < 1 || c.Stem < 1 {
+		return nil, fmt.Errorf("ResNet %q: %d classes, stem %d: %w", name, numClasses, c.Stem, ErrArch)
+	}
+	for i := range c.Blocks {
+		if c.Blocks[i] < 1 || c.Widths[i] < 1 {
+			return nil, fmt.Errorf("ResNet %q: blocks %v widths %v: %w", name, c.Blocks, c.Widths, ErrArch)
+		}
 	}
 	g := &Graph{Name: name, Input: "x", InputShape: []int{3, 224, 224}, Aliases: map[string]string{}}
 	node := func(name string, op nn.Op, inputs ...string) string {
@@ -45,17 +74,17 @@ func ResNet(name string, numClasses int) (*Graph, error) {
 		h := node(prefix+conv, nn.NewConv2d(cin, cout, k, stride, pad, false), in)
 		return node(prefix+bn, nn.NewBatchNorm2d(cout), h)
 	}
-	h := convBN("", "conv1", "bn1", "x", 3, 64, 7, 2, 3)
+	h := convBN("", "conv1", "bn1", "x", 3, c.Stem, 7, 2, 3)
 	h = node("relu", &nn.ReLU{}, h)
 	h = node("maxpool", nn.NewMaxPool2d(3, 2, 1), h)
-	inplanes := 64
+	inplanes := c.Stem
 	exp := 1
-	if cfg.bottleneck {
+	if cfg.Bottleneck {
 		exp = 4
 	}
-	for li, planes := range []int{64, 128, 256, 512} {
+	for li, planes := range c.Widths {
 		layer := fmt.Sprintf("layer%d", li+1)
-		for b := 0; b < cfg.blocks[li]; b++ {
+		for b := 0; b < cfg.Blocks[li]; b++ {
 			stride := 1
 			if b == 0 && li > 0 {
 				stride = 2
@@ -63,7 +92,7 @@ func ResNet(name string, numClasses int) (*Graph, error) {
 			p := fmt.Sprintf("%s.%d.", layer, b)
 			identity := h
 			var y string
-			if cfg.bottleneck {
+			if cfg.Bottleneck {
 				y = convBN(p, "conv1", "bn1", h, inplanes, planes, 1, 1, 0)
 				y = node(p+"relu1", &nn.ReLU{}, y)
 				y = convBN(p, "conv2", "bn2", y, planes, planes, 3, stride, 1)
@@ -86,7 +115,7 @@ func ResNet(name string, numClasses int) (*Graph, error) {
 	g.Aliases["features"] = "layer4"
 	h = node("avgpool", &nn.AdaptiveAvgPool2d{Out: [2]int{1, 1}}, h)
 	h = node("flatten", &nn.Flatten{StartDim: 1}, h)
-	g.Output = node("fc", nn.NewLinear(512*exp, numClasses, true), h)
+	g.Output = node("fc", nn.NewLinear(c.Widths[3]*exp, numClasses, true), h)
 	return g, g.Validate()
 }
 
