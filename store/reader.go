@@ -33,6 +33,7 @@ type core struct {
 	infos    map[int]*chunkInfo
 	seq      []int       // chunk sequence registered by Prefetch
 	seqPos   map[int]int // chunk → first position in seq
+	lastCh   int         // last chunk read, to detect sequential access
 	sem      chan struct{}
 	rawPool  sync.Pool // *[]byte buffers for compressed chunk files
 }
@@ -114,7 +115,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("%s: item %d label %d outside the %d classes: %w", recordsFile, r.Index, r.Label, len(p.Classes), ErrFormat)
 		}
 	}
-	c := &core{dir: dir, prov: p, meta: m, recs: recs, rows: m.Chunks[0], opts: o,
+	c := &core{dir: dir, prov: p, meta: m, recs: recs, rows: m.Chunks[0], opts: o, lastCh: -2,
 		cache: map[int]*list.Element{}, inflight: map[int]*loadCall{}, infos: map[int]*chunkInfo{}}
 	c.rowElems = 1
 	for _, d := range p.Spec.FeatureShape {
@@ -349,25 +350,38 @@ func (s *Store) Prefetch(order []int) {
 }
 
 // readahead schedules the chunks after ch in the registered sequence
-// (ch = -1: the first ones) on free workers.
+// (ch = -1: the first ones) on free workers; without a registered order, the
+// next chunks by number while reads are sequential.
 func (c *core) readahead(ch int) {
 	if c.sem == nil || c.opts.readahead == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seq == nil {
-		return
-	}
-	start := 0
-	if ch >= 0 {
-		p, ok := c.seqPos[ch]
-		if !ok {
+	var next []int
+	switch {
+	case c.seq != nil:
+		start := 0
+		if ch >= 0 {
+			p, ok := c.seqPos[ch]
+			if !ok {
+				return
+			}
+			start = p + 1
+		}
+		next = c.seq[start:min(len(c.seq), start+c.opts.readahead)]
+	case ch >= 0:
+		// No registered order: read ahead only while access is sequential.
+		last := c.lastCh
+		c.lastCh = ch
+		if ch != last && ch != last+1 {
 			return
 		}
-		start = p + 1
+		for n := ch + 1; n < min(c.prov.Chunks, ch+1+c.opts.readahead); n++ {
+			next = append(next, n)
+		}
 	}
-	for _, next := range c.seq[start:min(len(c.seq), start+c.opts.readahead)] {
+	for _, next := range next {
 		if _, ok := c.cache[next]; ok {
 			continue
 		}
@@ -389,6 +403,8 @@ func (c *core) readahead(ch int) {
 // EpochOrder returns a chunk-aware shuffle of 0..Len()-1 that depends only on
 // (seed, epoch): chunk order is shuffled, then items are shuffled within
 // windows of 4 consecutive chunks, so an epoch touches each chunk about once.
+// The order is also registered for readahead (as by Prefetch), since a
+// trainer reads in that order next.
 func (s *Store) EpochOrder(seed int64, epoch int) []int {
 	rng := rand.New(rand.NewPCG(uint64(seed), uint64(epoch)))
 	byChunk := map[int][]int{}
@@ -410,6 +426,9 @@ func (s *Store) EpochOrder(seed int64, epoch int) []int {
 		}
 		win := out[start:]
 		rng.Shuffle(len(win), func(a, b int) { win[a], win[b] = win[b], win[a] })
+	}
+	if s.c.sem != nil {
+		s.Prefetch(out)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -88,9 +89,32 @@ func TestPrefetchAndSmallCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := s.EpochOrder(7, 3)
-	s.Prefetch(order)
+	order := s.EpochOrder(7, 3) // registers the order for readahead
 	dst := make([]float32, 5*64)
+	if err := s.Read(order[:1], dst[:64]); err != nil {
+		t.Fatal(err)
+	}
+	// The workers decode the next chunk of the order without being asked.
+	next := -1
+	for _, i := range order {
+		if ch := s.idx[i] / 4; ch != s.idx[order[0]]/4 {
+			next = ch
+			break
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.c.mu.Lock()
+		_, ok := s.c.cache[next]
+		s.c.mu.Unlock()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chunk %d was not read ahead", next)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	for i := 0; i+5 <= len(order); i += 5 {
 		if err := s.Read(order[i:i+5], dst); err != nil {
 			t.Fatal(err)
