@@ -48,8 +48,9 @@
 //   - output transform: the mirror image (permutes + stores, or masked
 //     scatters), with bias and ReLU fused;
 //   - GEMMs: the transformed weights are packed at PrepareWeights into
-//     panels of 16 output channels and multiplied by a 16×16
-//     register-blocked micro-kernel, so no weight packing happens per call.
+//     panels of 8 output channels and multiplied by an 8×32 (8×16 for a
+//     tail) register-blocked micro-kernel, so no weight packing happens per
+//     call.
 //
 // Elsewhere (no AVX-512, -tags noasm or purego) the transforms are per-tile
 // Go code and the GEMMs go through gemm.Sgemm; F(2×2,3×3) always uses the Go

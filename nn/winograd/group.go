@@ -61,25 +61,25 @@ var (
 	allOut = [16]uint16{0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff}
 )
 
-// gemm16x16Go is the reference for gemm16x16, the 16×16 GEMM micro-kernel
-// of the packed-weights path:
+// gemm8xNGo is the reference for gemm8xN, the GEMM micro-kernel of the
+// packed-weights path (n = 16 or 32 tile columns):
 //
-//	m[i*ldm+t] = Σ_{p<k} u[p*16+i] · v[p*ldv+t]   for i, t < 16
+//	m[i*ldm+t] = Σ_{p<k} u[p*8+i] · v[p*ldv+t]   for i < 8, t < n
 //
-// u is one 16-row panel of a transformed-weight matrix, packed k-major.
-func gemm16x16Go(k int, u, v []float32, ldv int, m []float32, ldm int) {
-	var acc [16][16]float32
+// u is one 8-row panel of a transformed-weight matrix, packed k-major.
+func gemm8xNGo(n, k int, u, v []float32, ldv int, m []float32, ldm int) {
+	var acc [8][32]float32
 	for p := 0; p < k; p++ {
-		vr := v[p*ldv : p*ldv+16]
-		ur := u[p*16 : p*16+16]
-		for i := range 16 {
+		vr := v[p*ldv : p*ldv+n]
+		ur := u[p*8 : p*8+8]
+		for i := range 8 {
 			ui := ur[i]
-			for t := range 16 {
+			for t := range vr {
 				acc[i][t] += ui * vr[t]
 			}
 		}
 	}
-	for i := range 16 {
-		copy(m[i*ldm:i*ldm+16], acc[i][:])
+	for i := range 8 {
+		copy(m[i*ldm:i*ldm+n], acc[i][:n])
 	}
 }

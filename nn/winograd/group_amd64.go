@@ -53,22 +53,31 @@ func outputF4x16Row(dst []float32, ow int, m []float32, ms int, bias, lo float32
 	outputF4x16RowAVX512(&dst[0], ow, &m[0], ms, bias, lo)
 }
 
-// gemm16x16AVX512 is gemm16x16Go. Defined in group_amd64.s.
+// gemm8x32AVX512 and gemm8x16AVX512 are gemm8xNGo for n = 32 and 16.
+// Defined in group_amd64.s.
 //
 //go:noescape
-func gemm16x16AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
+func gemm8x32AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
 
-// gemm16x16 runs the AVX-512 kernel; u must hold 16k elements, v
-// (k-1)*ldv+16 and m 15*ldm+16.
-func gemm16x16(k int, u, v []float32, ldv int, m []float32, ldm int) {
-	_ = u[16*k-1]
-	_ = v[(k-1)*ldv+15]
-	_ = m[15*ldm+15]
-	if !cpu.HasAVX512() { // weights packed earlier, flag since disabled (tests)
-		gemm16x16Go(k, u, v, ldv, m, ldm)
-		return
+//go:noescape
+func gemm8x16AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
+
+// gemm8xN runs the AVX-512 kernel for n = 16 or 32 tile columns; u must
+// hold 8k elements, v (k-1)*ldv+n and m 7*ldm+n.
+func gemm8xN(n, k int, u, v []float32, ldv int, m []float32, ldm int) {
+	_ = u[8*k-1]
+	_ = v[(k-1)*ldv+n-1]
+	_ = m[7*ldm+n-1]
+	switch {
+	case !cpu.HasAVX512(): // weights packed earlier, flag since disabled (tests)
+		gemm8xNGo(n, k, u, v, ldv, m, ldm)
+	case n == 32:
+		gemm8x32AVX512(k, &u[0], &v[0], ldv, &m[0], ldm)
+	case n == 16:
+		gemm8x16AVX512(k, &u[0], &v[0], ldv, &m[0], ldm)
+	default:
+		panic("winograd: gemm8xN n must be 16 or 32")
 	}
-	gemm16x16AVX512(k, &u[0], &v[0], ldv, &m[0], ldm)
 }
 
 // inputF4x16 runs the AVX-512 kernel; v must hold 35*vs+16 elements from

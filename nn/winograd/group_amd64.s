@@ -554,11 +554,12 @@ orow:
 	VZEROUPPER
 	RET
 
-// func gemm16x16AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
-// M[i][t] = Σ_{p<k} u[p*16+i] · v[p*ldv+t] for i, t < 16 (u: one packed
-// 16-row panel of U, k-major; v: k rows of 16 tile columns), stored to
-// m[i*ldm+t]. Z0..Z15 accumulate rows 0..15; Z16/Z17 hold v rows.
-TEXT ·gemm16x16AVX512(SB), NOSPLIT, $0-48
+// func gemm8x32AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
+// M[i][t] = Σ_{p<k} u[p*8+i] · v[p*ldv+t] for i < 8, t < 32 (u: one packed
+// 8-row panel of U, k-major; v: k rows of 32 tile columns), stored to
+// m[i*ldm+t]. Z(2i), Z(2i+1) accumulate row i; Z16/Z17 hold a v row; 10
+// loads per 16 FMAs.
+TEXT ·gemm8x32AVX512(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ u+8(FP), AX
 	MOVQ v+16(FP), SI
@@ -584,10 +585,90 @@ TEXT ·gemm16x16AVX512(SB), NOSPLIT, $0-48
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
 	TESTQ CX, CX
-	JZ    gstore
-gloop:
+	JZ    g832store
+g832loop:
 	VMOVUPS (SI), Z16        // v[p][0:16]
-	VFMADD231PS.BCST 0(AX), Z16, Z0   // M[0] += u[p][0] · v[p]
+	VMOVUPS 64(SI), Z17      // v[p][16:32]
+	VBROADCASTSS 0(AX), Z18      // u[p][0]
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(AX), Z19      // u[p][1]
+	VFMADD231PS  Z16, Z19, Z2
+	VFMADD231PS  Z17, Z19, Z3
+	VBROADCASTSS 8(AX), Z20      // u[p][2]
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VBROADCASTSS 12(AX), Z21      // u[p][3]
+	VFMADD231PS  Z16, Z21, Z6
+	VFMADD231PS  Z17, Z21, Z7
+	VBROADCASTSS 16(AX), Z18      // u[p][4]
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(AX), Z19      // u[p][5]
+	VFMADD231PS  Z16, Z19, Z10
+	VFMADD231PS  Z17, Z19, Z11
+	VBROADCASTSS 24(AX), Z20      // u[p][6]
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VBROADCASTSS 28(AX), Z21      // u[p][7]
+	VFMADD231PS  Z16, Z21, Z14
+	VFMADD231PS  Z17, Z21, Z15
+	ADDQ $32, AX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ  g832loop
+g832store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    R9, DI
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ    R9, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ    R9, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ    R9, DI
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	ADDQ    R9, DI
+	VMOVUPS Z10, (DI)
+	VMOVUPS Z11, 64(DI)
+	ADDQ    R9, DI
+	VMOVUPS Z12, (DI)
+	VMOVUPS Z13, 64(DI)
+	ADDQ    R9, DI
+	VMOVUPS Z14, (DI)
+	VMOVUPS Z15, 64(DI)
+	VZEROUPPER
+	RET
+
+// func gemm8x16AVX512(k int, u, v *float32, ldv int, m *float32, ldm int)
+// gemm8x32AVX512 for 16 tile columns (the tail of a block). Z0..Z7
+// accumulate rows 0..7.
+TEXT ·gemm8x16AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ u+8(FP), AX
+	MOVQ v+16(FP), SI
+	MOVQ ldv+24(FP), R8
+	SHLQ $2, R8
+	MOVQ m+32(FP), DI
+	MOVQ ldm+40(FP), R9
+	SHLQ $2, R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	TESTQ CX, CX
+	JZ    g816store
+g816loop:
+	VMOVUPS (SI), Z16        // v[p][0:16]
+	VFMADD231PS.BCST 0(AX), Z16, Z0
 	VFMADD231PS.BCST 4(AX), Z16, Z1
 	VFMADD231PS.BCST 8(AX), Z16, Z2
 	VFMADD231PS.BCST 12(AX), Z16, Z3
@@ -595,19 +676,11 @@ gloop:
 	VFMADD231PS.BCST 20(AX), Z16, Z5
 	VFMADD231PS.BCST 24(AX), Z16, Z6
 	VFMADD231PS.BCST 28(AX), Z16, Z7
-	VFMADD231PS.BCST 32(AX), Z16, Z8
-	VFMADD231PS.BCST 36(AX), Z16, Z9
-	VFMADD231PS.BCST 40(AX), Z16, Z10
-	VFMADD231PS.BCST 44(AX), Z16, Z11
-	VFMADD231PS.BCST 48(AX), Z16, Z12
-	VFMADD231PS.BCST 52(AX), Z16, Z13
-	VFMADD231PS.BCST 56(AX), Z16, Z14
-	VFMADD231PS.BCST 60(AX), Z16, Z15
-	ADDQ $64, AX
+	ADDQ $32, AX
 	ADDQ R8, SI
 	DECQ CX
-	JNZ  gloop
-gstore:
+	JNZ  g816loop
+g816store:
 	VMOVUPS Z0, (DI)
 	ADDQ    R9, DI
 	VMOVUPS Z1, (DI)
@@ -623,21 +696,5 @@ gstore:
 	VMOVUPS Z6, (DI)
 	ADDQ    R9, DI
 	VMOVUPS Z7, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z8, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z9, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z10, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z11, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z12, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z13, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z14, (DI)
-	ADDQ    R9, DI
-	VMOVUPS Z15, (DI)
 	VZEROUPPER
 	RET

@@ -70,17 +70,19 @@ func BenchmarkGroupKernels(b *testing.B) {
 	})
 }
 
-// BenchmarkGemm16x16 measures the micro-kernel alone (operands in cache).
-func BenchmarkGemm16x16(b *testing.B) {
-	for _, k := range []int{64, 256, 512} {
-		b.Run(fmt.Sprintf("k%d", k), func(b *testing.B) {
-			u := make([]float32, 16*k)
-			v := make([]float32, k*16)
-			m := make([]float32, 16*16)
-			for b.Loop() {
-				gemm16x16(k, u, v, 16, m, 16)
-			}
-			b.ReportMetric(2*16*16*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+// BenchmarkGemm8xN measures the micro-kernel alone (operands in cache).
+func BenchmarkGemm8xN(b *testing.B) {
+	for _, n := range []int{16, 32} {
+		for _, k := range []int{64, 256, 512} {
+			b.Run(fmt.Sprintf("n%d_k%d", n, k), func(b *testing.B) {
+				u := make([]float32, 8*k)
+				v := make([]float32, k*n)
+				m := make([]float32, 8*n)
+				for b.Loop() {
+					gemm8xN(n, k, u, v, n, m, n)
+				}
+				b.ReportMetric(2*8*float64(n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

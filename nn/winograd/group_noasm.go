@@ -22,6 +22,6 @@ func outputF4x16Row(dst []float32, ow int, m []float32, ms int, bias, lo float32
 	outputF4x16Go(dst, ow, m, ms, &rowIdx, &allOut, bias, lo)
 }
 
-func gemm16x16(k int, u, v []float32, ldv int, m []float32, ldm int) {
-	gemm16x16Go(k, u, v, ldv, m, ldm)
+func gemm8xN(n, k int, u, v []float32, ldv int, m []float32, ldm int) {
+	gemm8xNGo(n, k, u, v, ldv, m, ldm)
 }

@@ -147,44 +147,45 @@ func TestRowKernels(t *testing.T) {
 	}
 }
 
-// TestGemm16x16 checks the micro-kernel against a float64 dot product
-// (independent of gemm16x16Go) on random data with padded strides.
-func TestGemm16x16(t *testing.T) {
-	rng := rand.New(rand.NewPCG(15, 16))
-	for _, k := range []int{1, 2, 3, 17, 64, 301} {
-		ldv, ldm := 16+k%5, 19
-		u := make([]float32, 16*k)
-		v := make([]float32, (k-1)*ldv+16)
-		for i := range u {
-			u[i] = rng.Float32()*2 - 1
-		}
-		for i := range v {
-			v[i] = rng.Float32()*2 - 1
-		}
-		for _, impl := range []struct {
-			name string
-			f    func(k int, u, v []float32, ldv int, m []float32, ldm int)
-		}{{"dispatch", gemm16x16}, {"go", gemm16x16Go}} {
-			m := make([]float32, 15*ldm+16+3)
-			for i := range m {
-				m[i] = float32(math.NaN())
+// TestGemm8xN checks the micro-kernel (n = 16, 32; dispatched and Go)
+// against a float64 dot product (independent of gemm8xNGo) on random data
+// with padded strides and NaN guards.
+func TestGemm8xN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, n := range []int{16, 32} {
+		for _, k := range []int{1, 2, 3, 17, 64, 301} {
+			ldv, ldm := n+k%5, n+3
+			u := make([]float32, 8*k)
+			v := make([]float32, (k-1)*ldv+n)
+			for i := range u {
+				u[i] = rng.Float32()*2 - 1
 			}
-			impl.f(k, u, v, ldv, m, ldm)
-			for i := 0; i < 16; i++ {
-				for tt := 0; tt < 16; tt++ {
-					var want float64
-					for p := 0; p < k; p++ {
-						want += float64(u[p*16+i]) * float64(v[p*ldv+tt])
-					}
-					// float32 accumulation of k products of U(-1,1) values.
-					if got := float64(m[i*ldm+tt]); math.Abs(got-want) > 1e-6*float64(k)+1e-6 {
-						t.Fatalf("%s k=%d: m[%d][%d] = %v, want %v", impl.name, k, i, tt, got, want)
-					}
+			for i := range v {
+				v[i] = rng.Float32()*2 - 1
+			}
+			for _, impl := range []struct {
+				name string
+				f    func(n, k int, u, v []float32, ldv int, m []float32, ldm int)
+			}{{"dispatch", gemm8xN}, {"go", gemm8xNGo}} {
+				m := make([]float32, 7*ldm+n+3)
+				for i := range m {
+					m[i] = float32(math.NaN())
 				}
-				if i < 15 {
-					for j := i*ldm + 16; j < (i+1)*ldm; j++ {
+				impl.f(n, k, u, v, ldv, m, ldm)
+				for i := 0; i < 8; i++ {
+					for tt := 0; tt < n; tt++ {
+						var want float64
+						for p := 0; p < k; p++ {
+							want += float64(u[p*8+i]) * float64(v[p*ldv+tt])
+						}
+						// float32 accumulation of k products of U(-1,1) values.
+						if got := float64(m[i*ldm+tt]); math.Abs(got-want) > 1e-6*float64(k)+1e-6 {
+							t.Fatalf("%s n=%d k=%d: m[%d][%d] = %v, want %v", impl.name, n, k, i, tt, got, want)
+						}
+					}
+					for j := i*ldm + n; j < (i+1)*ldm && j < len(m); j++ {
 						if m[j] == m[j] {
-							t.Fatalf("%s k=%d: wrote between rows at %d", impl.name, k, j)
+							t.Fatalf("%s n=%d k=%d: wrote outside the tile at %d", impl.name, n, k, j)
 						}
 					}
 				}

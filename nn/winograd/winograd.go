@@ -62,20 +62,20 @@ type Weights struct {
 
 	// u holds U = G g Gᵀ. Unpacked (for gemm.Sgemm): a² row-major
 	// Cout×Cin matrices, u[(ξ*Cout+o)*Cin+c] = element ξ of filter (o, c).
-	// Packed (for the 16×16 micro-kernel, chosen when the AVX-512 kernels
-	// are available at PrepareWeights): for each ξ, panels of 16 output
-	// channels (Cout rounded up to 16, zero rows), each Cin-major:
-	// u[((ξ*np+P)*Cin+c)*16+i] = element ξ of filter (16P+i, c).
+	// Packed (for the 8×32 / 8×16 micro-kernels, chosen when the AVX-512
+	// kernels are available at PrepareWeights): for each ξ, panels of 8
+	// output channels (Cout rounded up to 8, zero rows), each Cin-major:
+	// u[((ξ*np+P)*Cin+c)*8+i] = element ξ of filter (8P+i, c).
 	u      []float32
 	packed bool
 	pool   sync.Pool // *scratch
 }
 
-// rowsM returns the number of rows of each M matrix: Cout, rounded up to 16
+// rowsM returns the number of rows of each M matrix: Cout, rounded up to 8
 // for packed weights.
 func (wt *Weights) rowsM() int {
 	if wt.packed {
-		return (wt.Cout + 15) &^ 15
+		return (wt.Cout + 7) &^ 7
 	}
 	return wt.Cout
 }
@@ -136,9 +136,9 @@ func PrepareWeightsVariant(w []float32, cout, cin int, v Variant) *Weights {
 	packed := haveGroupKernels()
 	coutP := cout
 	if packed {
-		coutP = (cout + 15) &^ 15
+		coutP = (cout + 7) &^ 7
 	}
-	np := coutP / 16
+	np := coutP / 8
 	u := make([]float32, nxi*coutP*cin)
 	var g [9]float64
 	var t [36]float64
@@ -155,7 +155,7 @@ func PrepareWeightsVariant(w []float32, cout, cin int, v Variant) *Weights {
 			}
 			for xi := 0; xi < nxi; xi++ {
 				if packed {
-					u[((xi*np+o/16)*cin+c)*16+o%16] = float32(t[xi])
+					u[((xi*np+o/8)*cin+c)*8+o%8] = float32(t[xi])
 				} else {
 					u[(xi*cout+o)*cin+c] = float32(t[xi])
 				}
@@ -593,25 +593,29 @@ func orderTiles(dst, raw, misc []tileInfo) []tileInfo {
 	return dst
 }
 
-// packedGemm computes M[ξ] = U[ξ]·V[ξ] for all a² positions with the 16×16
-// micro-kernel over packed weights: all ldt columns (the padding columns
-// are computed and ignored) and Cout rounded up to 16 rows. With spare
-// threads (few blocks), the positions ξ are split over goroutines.
+// packedGemm computes M[ξ] = U[ξ]·V[ξ] for all a² positions with the 8×32
+// (and, for an odd last group of 16 columns, 8×16) micro-kernel over packed
+// weights: all ldt columns (the padding columns are computed and ignored)
+// and Cout rounded up to 8 rows. With spare threads (few blocks), the
+// positions ξ are split over goroutines.
 func (p *plan) packedGemm(v []float32, vs int, mm []float32, ms, ldt int) {
 	wt := p.wt
 	cin := p.cin
 	_, a := wt.Variant.outTile()
 	nxi := a * a
-	np := wt.rowsM() / 16
-	ng := ldt / 16
+	np := wt.rowsM() / 8
 	run := func(x0, x1 int) {
 		for xi := x0; xi < x1; xi++ {
 			vx := v[xi*vs : xi*vs+cin*ldt]
 			for P := 0; P < np; P++ {
-				up := wt.u[((xi*np+P)*cin)*16 : ((xi*np+P+1)*cin)*16]
-				mp := mm[xi*ms+P*16*ldt : xi*ms+(P+1)*16*ldt]
-				for g := 0; g < ng; g++ {
-					gemm16x16(cin, up, vx[g*16:], ldt, mp[g*16:], ldt)
+				up := wt.u[((xi*np+P)*cin)*8 : ((xi*np+P+1)*cin)*8]
+				mp := mm[xi*ms+P*8*ldt : xi*ms+(P+1)*8*ldt]
+				t := 0
+				for ; t+32 <= ldt; t += 32 {
+					gemm8xN(32, cin, up, vx[t:], ldt, mp[t:], ldt)
+				}
+				if t < ldt {
+					gemm8xN(16, cin, up, vx[t:], ldt, mp[t:], ldt)
 				}
 			}
 		}
