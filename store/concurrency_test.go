@@ -1,6 +1,8 @@
 package store
 
 import (
+	"errors"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -113,6 +115,9 @@ func TestBadInputs(t *testing.T) {
 	defer w.Close()
 	if err := w.Put([]int{0}, make([]float32, 2)); err == nil {
 		t.Error("short features accepted")
+	}
+	if err := w.Put([]int{0}, []float32{1, float32(math.NaN()), 2}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("NaN feature: %v", err)
 	}
 	if err := w.Put([]int{7}, make([]float32, 3)); err == nil {
 		t.Error("position out of range accepted")

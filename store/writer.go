@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -539,7 +540,8 @@ func (w *Writer) flush(c int, wc *wchunk) error {
 // items given to Prepare, each in plan.Todo), back to back in features
 // (len(features) == len(pos)*prod(spec.FeatureShape)). Calls may come in any
 // order and batch size; a chunk is written as soon as all its items arrived.
-// The features slice is copied; the caller may reuse it.
+// The features slice is copied; the caller may reuse it. NaN, ±Inf and, for
+// f16 stores, values beyond ±65504 are rejected with ErrBadInput.
 func (w *Writer) Put(pos []int, features []float32) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -549,10 +551,19 @@ func (w *Writer) Put(pos []int, features []float32) error {
 	if len(features) != len(pos)*w.rowElems {
 		return fmt.Errorf("put: %d features for %d items of %d: %w", len(features), len(pos), w.rowElems, ErrBadInput)
 	}
+	limit := float32(math.MaxFloat32)
+	if w.dtype == "<f2" {
+		limit = 65504 // largest finite binary16
+	}
 	for i, p := range pos {
 		wc, r, err := w.todoRow(p)
 		if err != nil {
 			return err
+		}
+		for _, v := range features[i*w.rowElems : (i+1)*w.rowElems] {
+			if !(v >= -limit && v <= limit) {
+				return fmt.Errorf("put: item %d (%s): feature value %g is not finite in %s: %w", p, w.items[p].Path, v, w.spec.DType, ErrBadInput)
+			}
 		}
 		if err := w.fill(wc); err != nil {
 			return err
