@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/preconv/preconv/model"
 	"github.com/preconv/preconv/nn"
 	"github.com/preconv/preconv/tensor"
 )
@@ -91,7 +92,10 @@ func TestParityFull(t *testing.T) {
 		t.Skipf("gen_onnx_parity.py --full failed (torch/torchvision/onnx missing?): %v\n%s", err, out)
 	}
 	for _, name := range []string{"vgg16", "resnet18"} {
-		t.Run(name, func(t *testing.T) { checkParity(t, dir, name) })
+		t.Run(name, func(t *testing.T) {
+			checkParity(t, dir, name)
+			checkNative(t, dir, name)
+		})
 	}
 	dir = benchModels(t)
 	for _, name := range []string{"mobilenet_v2", "inception_v3"} {
@@ -114,4 +118,48 @@ func benchModels(tb testing.TB) string {
 		tb.Skipf("gen_onnx_parity.py --bench failed (torch/torchvision/onnx missing?): %v\n%s", err, out)
 	}
 	return dir
+}
+
+// checkNative compares the ONNX import with the native torchvision
+// architecture (model.Arch) loaded from the same weights as a .pth state
+// dict (model.LoadWeightsFile + LoadStateDict).
+func checkNative(t *testing.T, dir, name string) {
+	t.Helper()
+	og, err := Load(filepath.Join(dir, name+".onnx"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng, err := model.Arch(name, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := model.LoadWeightsFile(filepath.Join(dir, name+".pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ng.LoadStateDict(sd, true); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name+"_input.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := ReadTensor(b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &nn.Exec{Threads: 2}
+	yo, err := og.Forward(e, x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yn, err := ng.Forward(e, x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tensor.MaxRelErr(yo.Data, yn.Data)
+	t.Logf("%s: ONNX import vs native .pth path: max rel err %.2e", name, d)
+	if d > 1e-4 {
+		t.Errorf("%s: ONNX import and native .pth path differ: %.2e", name, d)
+	}
 }

@@ -6,7 +6,8 @@ Usage: /usr/bin/python3 gen_onnx_parity.py [--full] [OUTDIR]
            OUTDIR (default: this directory) as NAME.onnx, NAME_input.pb,
            NAME_output.pb (TensorProto, batch 2, seed 0).
   --full:  torchvision vgg16 and resnet18 (random init, 224x224) for the
-           heavy tier (PRECONV_HEAVY=1), generated at test time.
+           heavy tier (PRECONV_HEAVY=1), generated at test time; also
+           NAME.pth (state dict) for the native .pth path comparison.
   --bench: torchvision mobilenet_v2 (224) and inception_v3 (299, no aux
            logits) for the heavy tier and the import benchmarks (also the
            onnxruntime peer: /work/shared/peers/ort_bench.js on the same file).
@@ -70,13 +71,16 @@ def randomize_bn(m, g):
             mod.bias.data.copy_(torch.randn(mod.num_features, generator=g) * 0.1)
 
 
-def export(name, m, size, out):
+def export(name, m, size, out, pth=False):
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         randomize_bn(m, g)
         m.eval()
         x = torch.randn(2, 3, size, size, generator=g)
         y = m(x)
+        if pth:
+            # The same weights as a torch.save state dict, for the native .pth path.
+            torch.save(m.state_dict(), os.path.join(out, name + ".pth"))
         torch.onnx.export(m, x, os.path.join(out, name + ".onnx"), input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=13)
     for suffix, t in (("input", x), ("output", y)):
@@ -95,8 +99,8 @@ def main():
         export("mobilenet_v2", torchvision.models.mobilenet_v2(), 224, out)
         export("inception_v3", torchvision.models.inception_v3(aux_logits=False, init_weights=True), 299, out)
     elif full:
-        export("vgg16", torchvision.models.vgg16(), 224, out)
-        export("resnet18", torchvision.models.resnet18(), 224, out)
+        export("vgg16", torchvision.models.vgg16(), 224, out, pth=True)
+        export("resnet18", torchvision.models.resnet18(), 224, out, pth=True)
     else:
         export("small_vgg", small_vgg(), 112, out)
         export("small_resnet", SmallResNet(), 64, out)
