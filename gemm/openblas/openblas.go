@@ -19,12 +19,12 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/ebitengine/purego"
 	"github.com/preconv/preconv/gemm"
 )
 
 // ErrNotFound is returned by Open when no OpenBLAS shared library could be
-// loaded, or when it lacks the cblas_sgemm symbol.
+// loaded, when it lacks the cblas_sgemm symbol, or on platforms where purego
+// cannot load libraries (only linux and darwin on amd64/arm64 can).
 var ErrNotFound = errors.New("openblas: library not found")
 
 // ErrUnknownBackend is returned by FromEnv for an unknown PRECONV_BLAS value.
@@ -62,44 +62,6 @@ type Lib struct {
 }
 
 var _ gemm.Backend = (*Lib)(nil)
-
-// Open loads OpenBLAS from path, or from the first of DefaultPaths that
-// loads when path is "". A library loaded once stays loaded.
-func Open(path string) (*Lib, error) {
-	paths := DefaultPaths
-	if path != "" {
-		paths = []string{path}
-	}
-	var errs []error
-	for _, p := range paths {
-		h, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_GLOBAL)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %v", p, err))
-			continue
-		}
-		l := &Lib{path: p}
-		if err := l.bind(h); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %v", p, err))
-			continue
-		}
-		return l, nil
-	}
-	return nil, fmt.Errorf("%w: %w", ErrNotFound, errors.Join(errs...))
-}
-
-func (l *Lib) bind(h uintptr) error {
-	for _, s := range []string{"cblas_sgemm", "openblas_set_num_threads"} {
-		if _, err := purego.Dlsym(h, s); err != nil {
-			return fmt.Errorf("missing symbol %s", s)
-		}
-	}
-	purego.RegisterLibFunc(&l.sgemm, h, "cblas_sgemm")
-	purego.RegisterLibFunc(&l.setThreads, h, "openblas_set_num_threads")
-	if _, err := purego.Dlsym(h, "openblas_get_config"); err == nil {
-		purego.RegisterLibFunc(&l.config, h, "openblas_get_config")
-	}
-	return nil
-}
 
 // Name returns "openblas" and the library's build configuration when it
 // reports one (e.g. "openblas (OpenBLAS 0.3.21 DYNAMIC_ARCH ... SkylakeX MAX_THREADS=64)").
