@@ -8,7 +8,9 @@
 //
 // Ops in this package:
 //
-//   - Conv2d (im2col+GEMM, 1×1 fast path, direct depthwise path, FastConv hook)
+//   - Conv2d (im2col+GEMM in column blocks of ~4 MiB from a sync.Pool, 1×1
+//     stride-1 fast path without im2col, direct depthwise path, FastConv hook
+//     used by model.Graph.Fuse for the Winograd kernel of package nn/winograd)
 //   - ReLU, Clip (ReLU6), and fused activations (Act) on Conv2d, Linear, Add
 //   - MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool, GlobalMaxPool
 //   - BatchNorm2d (inference) and FoldBatchNorm
