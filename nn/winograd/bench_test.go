@@ -96,8 +96,9 @@ func BenchmarkIm2col_VGG16(b *testing.B) {
 }
 
 // BenchmarkGemmOnly_VGG16 times just the 36 GEMMs Winograd F(4×4) does for
-// one image (one block per image-sized tile set), as an upper bound on what
-// faster transforms could reach; "GFLOP/s" is again the effective rate.
+// one image when they go through gemm.Sgemm (the path without AVX-512; with
+// it, Conv uses its own packed-weight micro-kernel instead); "GFLOP/s" is
+// again the effective rate.
 func BenchmarkGemmOnly_VGG16(b *testing.B) {
 	for _, l := range vggLayers {
 		b.Run(benchName(l)+"/b1", func(b *testing.B) {
