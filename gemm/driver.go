@@ -199,7 +199,11 @@ func tile(kn kernel, p problem, pa []float32, lda, aoff int, ap []float32, bs bs
 		kn.fn(kb, apan, lda, bpan, ldb, &p.c[ci], p.ldc, beta)
 		return
 	}
-	kn.fn(kb, apan, lda, bpan, ldb, &tmp[0], nr, 0)
+	if nrr <= kn.nrEdge {
+		kn.fnEdge(kb, apan, lda, bpan, ldb, &tmp[0], nr, 0)
+	} else {
+		kn.fn(kb, apan, lda, bpan, ldb, &tmp[0], nr, 0)
+	}
 	for i := 0; i < mrr; i++ {
 		row := p.c[ci+i*p.ldc : ci+i*p.ldc+nrr]
 		t := tmp[i*nr : i*nr+nrr]

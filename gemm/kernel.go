@@ -1,7 +1,7 @@
 package gemm
 
 // kernel is one register-blocked micro-kernel and the cache blocking that
-// suits it. fn computes an mr×nr tile of C from packed panels:
+// suits it. fn computes an mr×nr tile of C:
 //
 //	acc[i][j] = sum_{p<k} a[i*lda+p] * b[p*ldb+j]
 //	c[i*ldc+j] = acc[i][j] + beta*c[i*ldc+j]   (c not read when beta == 0)
@@ -23,6 +23,10 @@ type kernel struct {
 	// (otherwise the kernel reads its rows in place).
 	packB bool
 	fn    func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
+	// fnEdge, when set, is an mr×nrEdge kernel for right-edge tiles at most
+	// nrEdge columns wide, so narrow remainders waste fewer FLOPs.
+	nrEdge int
+	fnEdge func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 }
 
 // genericKernel is the portable 4×8 kernel, used when no assembly kernel

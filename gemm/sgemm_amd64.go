@@ -14,6 +14,9 @@ import "github.com/preconv/preconv/internal/cpu"
 func kernel8x32AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 //go:noescape
+func kernel8x16AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
+
+//go:noescape
 func kernel12x32AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 //go:noescape
@@ -23,8 +26,9 @@ func kernel8x48AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float3
 func kernel6x16AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, beta float32)
 
 var (
-	avx512Kernel = kernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, mc: 512, nc: 256, fn: kernel8x32AVX512}
-	avx2Kernel   = kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 288, nc: 256, fn: kernel6x16AVX2}
+	avx512Kernel = kernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, mc: 512, nc: 256, fn: kernel8x32AVX512,
+		nrEdge: 16, fnEdge: kernel8x16AVX512}
+	avx2Kernel = kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 288, nc: 256, fn: kernel6x16AVX2}
 )
 
 // allKernels lists every kernel this CPU can run, for tests and benchmarks.

@@ -40,6 +40,7 @@ func main() {
 	fmt.Fprintln(w, `#include "textflag.h"`)
 	for _, k := range []kernel{
 		{name: "kernel8x32AVX512", mr: 8, nv: 2, vreg: "Z", vbytes: 64, unroll: 4, nbc: 4},
+		{name: "kernel8x16AVX512", mr: 8, nv: 1, vreg: "Z", vbytes: 64, unroll: 4, nbc: 4},
 		{name: "kernel12x32AVX512", mr: 12, nv: 2, vreg: "Z", vbytes: 64, unroll: 4, nbc: 4},
 		{name: "kernel8x48AVX512", mr: 8, nv: 3, vreg: "Z", vbytes: 64, unroll: 4, nbc: 4},
 		{name: "kernel6x16AVX2", mr: 6, nv: 2, vreg: "Y", vbytes: 32, unroll: 4, nbc: 2},
