@@ -292,7 +292,9 @@ func packB(dst []float32, p problem, pc, kb, jc, nb, nr int) {
 // when n is wide enough, otherwise by row blocks, each a multiple of the
 // kernel tile. Each goroutine packs its own panels.
 func parallel(kn kernel, threads int, p problem) {
-	if threads <= 1 || p.m == 0 || p.n == 0 {
+	// Below about a million multiply-adds a goroutine hand-off costs more
+	// than it saves.
+	if threads <= 1 || p.m == 0 || p.n == 0 || p.m*p.n*p.k < 1<<20 {
 		run(kn, p)
 		return
 	}

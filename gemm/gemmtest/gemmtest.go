@@ -169,6 +169,11 @@ func Cases(short bool) []Case {
 				Case{TransA: ta, TransB: tb, M: 4, N: 0, K: 7, Alpha: 1, Beta: 0},
 				Case{TransA: ta, TransB: tb, M: 67, N: 600, K: 300, Alpha: 1, Beta: 0, PadA: 1, PadB: 2, PadC: 3},
 				Case{TransA: ta, TransB: tb, M: 6, N: 70, K: 2100, Alpha: 0.5, Beta: -1, PadA: 1, PadB: 1, PadC: 1},
+				// Big enough (> 2^20 multiply-adds) for SgemmParallel to split
+				// by columns (first, third) and by rows (second).
+				Case{TransA: ta, TransB: tb, M: 9, N: 301, K: 400, Alpha: 1, Beta: 0, PadC: 1},
+				Case{TransA: ta, TransB: tb, M: 100, N: 40, K: 300, Alpha: 1, Beta: 1, PadA: 1},
+				Case{TransA: ta, TransB: tb, M: 33, N: 1000, K: 40, Alpha: 2, Beta: 0, PadB: 2},
 			)
 			if !short {
 				cs = append(cs, Case{TransA: ta, TransB: tb, M: 530, N: 61, K: 520, Alpha: -1, Beta: 1, PadC: 1})
