@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/preconv/preconv/head"
 	"github.com/preconv/preconv/tensor"
@@ -41,6 +42,11 @@ type HeadBench struct {
 	ItemsPerSec  float64 `json:"items_per_sec"`
 	// FoldSeconds is the one-off cost of folding the frozen prefix.
 	FoldSeconds float64 `json:"fold_seconds,omitempty"`
+	// CPUSeconds is the process CPU time (user+system, all threads) of the
+	// measured epoch, and ItemsPerCPUSec the items per CPU second: on a
+	// shared machine they are steadier than wall time (0 where unknown).
+	CPUSeconds     float64 `json:"cpu_seconds,omitempty"`
+	ItemsPerCPUSec float64 `json:"items_per_cpu_sec,omitempty"`
 }
 
 // BenchHead times the seed's head configuration: vgg-classifier
@@ -50,11 +56,22 @@ type HeadBench struct {
 func BenchHead(ctx context.Context, ds Dataset, threads int, fold bool) (*HeadBench, error) {
 	cfg := Config{Head: head.Spec{Preset: "vgg-classifier"}, Optimizer: "sgd", LR: 0.01, Momentum: 0.9,
 		BatchSize: 64, Epochs: 2, Seed: 1, Threads: threads, Fold: fold, FoldMemLimit: 4 << 30}
-	res, err := Run(ctx, cfg, ds, nil)
+	var cpu0 time.Duration
+	mark := func(ev Event) {
+		if ev.Kind == "epoch" && ev.Epoch == 1 {
+			cpu0 = processCPU()
+		}
+	}
+	res, err := Run(ctx, cfg, ds, nil, mark)
 	if err != nil {
 		return nil, err
 	}
+	cpu := (processCPU() - cpu0).Seconds()
 	e := res.History[1]
-	return &HeadBench{Items: ds.Len(), Threads: threads, Fold: fold, EpochSeconds: float64(ds.Len()) / e.ItemsPerSec,
-		ItemsPerSec: e.ItemsPerSec, FoldSeconds: res.FoldSeconds}, nil
+	hb := &HeadBench{Items: ds.Len(), Threads: threads, Fold: fold, EpochSeconds: float64(ds.Len()) / e.ItemsPerSec,
+		ItemsPerSec: e.ItemsPerSec, FoldSeconds: res.FoldSeconds}
+	if cpu0 > 0 && cpu > 0 {
+		hb.CPUSeconds, hb.ItemsPerCPUSec = cpu, float64(ds.Len())/cpu
+	}
+	return hb, nil
 }

@@ -65,18 +65,18 @@ runs the PyTorch peer script (/usr/bin/python3, OPENBLAS_CORETYPE=SkylakeX;
 					if fold {
 						mode = fmt.Sprintf("folded (fold %.2fs once)", r.FoldSeconds)
 					}
-					fmt.Fprintf(env.Stdout, "preconv threads=%d %-26s %d items/epoch in %.3f s = %.0f items/s\n", th, mode, r.Items, r.EpochSeconds, r.ItemsPerSec)
+					fmt.Fprintf(env.Stdout, "preconv threads=%d %-26s %d items/epoch in %.3f s = %.0f items/s (%.2f CPU s = %.0f items/CPU s)\n", th, mode, r.Items, r.EpochSeconds, r.ItemsPerSec, r.CPUSeconds, r.ItemsPerCPUSec)
 				}
 			}
 			if *peer != "" {
-				ips, out, err := runPeer(ctx, *peer, *items, th)
+				ips, cpu, out, err := runPeer(ctx, *peer, *items, th)
 				if err != nil {
 					fmt.Fprintf(env.Stderr, "peer: %v\n", err)
 					continue
 				}
 				rows = append(rows, row{HeadBench: &train.HeadBench{Items: *items, Threads: th, ItemsPerSec: ips, EpochSeconds: float64(*items) / ips}, Peer: "torch"})
 				if !*asJSON {
-					fmt.Fprintln(env.Stdout, out)
+					fmt.Fprintf(env.Stdout, "%s (whole script, setup + 2 epochs: %.2f CPU s)\n", out, cpu)
 				}
 			}
 		}
@@ -90,8 +90,9 @@ runs the PyTorch peer script (/usr/bin/python3, OPENBLAS_CORETYPE=SkylakeX;
 
 var peerRate = regexp.MustCompile(`= ([0-9.]+) items/s`)
 
-// runPeer runs the PyTorch peer script and parses its items/s.
-func runPeer(ctx context.Context, script string, items, threads int) (float64, string, error) {
+// runPeer runs the PyTorch peer script and parses its items/s; it also
+// returns the script's total CPU seconds.
+func runPeer(ctx context.Context, script string, items, threads int) (float64, float64, string, error) {
 	args := []string{"/usr/bin/python3", script, strconv.Itoa(items), strconv.Itoa(threads)}
 	env := append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX")
 	if threads == 1 {
@@ -105,12 +106,13 @@ func runPeer(ctx context.Context, script string, items, threads int) (float64, s
 	out, err := cmd.CombinedOutput()
 	s := strings.TrimSpace(string(out))
 	if err != nil {
-		return 0, s, fmt.Errorf("%s: %v: %s", script, err, s)
+		return 0, 0, s, fmt.Errorf("%s: %v: %s", script, err, s)
 	}
+	cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	m := peerRate.FindStringSubmatch(s)
 	if m == nil {
-		return 0, s, fmt.Errorf("%s: no items/s in output %q", script, s)
+		return 0, cpu, s, fmt.Errorf("%s: no items/s in output %q", script, s)
 	}
 	v, _ := strconv.ParseFloat(m[1], 64)
-	return v, s, nil
+	return v, cpu, s, nil
 }
