@@ -31,6 +31,7 @@ type core struct {
 	bytes    int64
 	inflight map[int]*loadCall
 	infos    map[int]*chunkInfo
+	verified map[int]bool // chunks whose sha256 was checked once
 	seq      []int       // chunk sequence registered by Prefetch
 	seqPos   map[int]int // chunk → first position in seq
 	lastCh   int         // last chunk read, to detect sequential access
@@ -116,7 +117,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		}
 	}
 	c := &core{dir: dir, prov: p, meta: m, recs: recs, rows: m.Chunks[0], opts: o, lastCh: -2,
-		cache: map[int]*list.Element{}, inflight: map[int]*loadCall{}, infos: map[int]*chunkInfo{}}
+		cache: map[int]*list.Element{}, inflight: map[int]*loadCall{}, infos: map[int]*chunkInfo{}, verified: map[int]bool{}}
 	c.rowElems = 1
 	for _, d := range p.Spec.FeatureShape {
 		c.rowElems *= d
@@ -309,16 +310,31 @@ func (c *core) load(ch int) ([]byte, error) {
 		bp = new([]byte)
 	}
 	defer c.rawPool.Put(bp)
-	b, err := checkChunkInto(c.dir, ci, *bp)
+	// The first load of a chunk checks its sha256 against the index; later
+	// loads (after eviction) rely on the zstd frame's own content checksum
+	// (xxhash64, verified while decoding) plus the size, which is cheaper.
+	c.mu.Lock()
+	verified := c.verified[ch]
+	c.mu.Unlock()
+	b, err := checkChunkInto(c.dir, ci, *bp, !verified)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.dir, err)
 	}
 	*bp = b
-	// Slack past the chunk size lets zstd use its fast (overreading) loop.
+	if verified && !frameHasChecksum(b) {
+		if b, err = checkChunkInto(c.dir, ci, b, true); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.dir, err)
+		}
+	}
 	want := c.meta.ChunkBytes()
-	raw, err := c.codec.decompress(make([]byte, 0, want+decodeSlack), b, want, true)
+	raw, err := c.codec.decompress(make([]byte, 0, want), b, want, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: chunk %s: %w", c.dir, ci.File, err)
+	}
+	if !verified {
+		c.mu.Lock()
+		c.verified[ch] = true
+		c.mu.Unlock()
 	}
 	return raw, nil
 }

@@ -233,3 +233,30 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestDamageAfterFirstRead: a chunk damaged after it was verified and evicted
+// is caught on reload (zstd content checksum), never served.
+func TestDamageAfterFirstRead(t *testing.T) {
+	dir := t.TempDir()
+	items := testItems(16)
+	extract(t, dir, testSpec("f32", 64), items, nil, WithChunkRows(8))
+	s, err := Open(dir, WithCacheBytes(0), WithWorkers(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, 64)
+	for _, i := range []int{0, 8} { // load chunk 0, then evict it by loading chunk 1
+		if err := s.Read([]int{i}, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(dir, "features", "0.0")
+	b, _ := os.ReadFile(p)
+	for k := len(b) / 3; k < len(b)/3+4; k++ {
+		b[k] ^= 0x5a
+	}
+	os.WriteFile(p, b, 0o644)
+	if err := s.Read([]int{1}, dst); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("reload of damaged chunk: %v, want ErrDamaged", err)
+	}
+}

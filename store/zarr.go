@@ -176,7 +176,8 @@ func newCodec(level int, maxBytes int) (*codec, error) {
 	var err error
 	if level > 0 {
 		c.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-			zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true), zstd.WithSingleSegment(true))
+			zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true), zstd.WithSingleSegment(true),
+			zstd.WithEncoderCRC(true))
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +193,14 @@ func newCodec(level int, maxBytes int) (*codec, error) {
 	return c, err
 }
 
-// compress returns the chunk file bytes for raw. zstd frames carry the
+// frameHasChecksum reports whether a zstd frame declares a content checksum.
+func frameHasChecksum(b []byte) bool {
+	var h zstd.Header
+	return h.Decode(b) == nil && h.HasCheckSum
+}
+
+// compress returns the chunk file bytes for raw (with a content checksum,
+// which decoders verify). zstd frames carry the
 // content size: they are single-segment frames, because numcodecs 0.11's
 // Zstd codec cannot decode frames without it.
 func (c *codec) compress(raw []byte) []byte {
@@ -348,10 +356,6 @@ func (a *Array) ReadFloat32() ([]float32, error) {
 	}
 	return out, nil
 }
-
-// decodeSlack is spare capacity given to zstd output buffers so that the
-// decoder may use its fast loop, which writes a little past the end.
-const decodeSlack = 64
 
 // readLimited reads a whole file, failing with ErrTooLarge past limit bytes.
 // Regular files are read into one exact-size buffer.
