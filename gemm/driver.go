@@ -102,10 +102,25 @@ func run(kn kernel, p problem) {
 	nc := min(kn.nc, roundUp(p.n, nr))
 	bf := bufPool.Get().(*buffers)
 	defer bufPool.Put(bf)
-	buf := bf.aligned(kc*mc + kc*nc + mr*nr)
-	ap := buf[:kc*mc]
-	bp := buf[kc*mc : kc*mc+kc*nc]
-	tmp := buf[kc*mc+kc*nc:]
+	// A is packed only when transposed (else just a partial last panel);
+	// B is packed whole only when transposed, alpha != 1 or m is small
+	// (else just a partial last panel); see the loop below.
+	asz, bsz := mr*kc, nr*kc
+	if p.transA {
+		asz = kc * mc
+	}
+	// B rows are read in place when B is not transposed, alpha == 1
+	// (packing applies alpha) and A spans more than 8 row panels to reuse
+	// them; with fewer, the sequential reads of packing beat the kernel's
+	// strided first touch.
+	directB := !p.transB && !kn.packB && p.alpha == 1 && mc > 8*mr
+	if !directB {
+		bsz = kc * nc
+	}
+	buf := bf.aligned(asz + bsz + mr*nr)
+	ap := buf[:asz]
+	bp := buf[asz : asz+bsz]
+	tmp := buf[asz+bsz:]
 
 	for pc := 0; pc < p.k; pc += kc {
 		kb := min(kc, p.k-pc)
@@ -131,11 +146,8 @@ func run(kn kernel, p problem) {
 			for jc := 0; jc < p.n; jc += nc {
 				nb := min(nc, p.n-jc)
 				bs := bsrc{b: bp, ldb: nr}
-				if !p.transB && !kn.packB && p.alpha == 1 && mb > 8*mr {
-					// B rows read in place (alpha == 1 only: packing applies alpha;
-					// and only with more than 8 A panels to reuse them: with fewer,
-					// the sequential reads of packing beat the kernel's strided
-					// first touch); only a partial last panel is packed.
+				if directB {
+					// Only a partial last panel is packed.
 					bs = bsrc{b: p.b, ldb: p.ldb, off: pc*p.ldb + jc, direct: true, pack: bp}
 					if rem := nb % nr; rem != 0 {
 						packB(bp, p, pc, kb, jc+nb-rem, rem, nr)
