@@ -9,8 +9,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	SgemmParallel(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// SgemmParallel is Sgemm split over up to threads goroutines (threads <= 1
-// runs on the calling goroutine).
+// SgemmParallel is Sgemm split over up to threads goroutines: by column
+// blocks of C, or by row blocks when C is narrow. threads <= 1, and products
+// of under 2^20 multiply-adds, run on the calling goroutine. Results can
+// differ from Sgemm's in the last bits (a part may take a different kernel).
 func SgemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	parallel(pickKernel(), threads, problem{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc})
