@@ -1,12 +1,16 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/x448/float16"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -258,5 +262,44 @@ func TestDamageAfterFirstRead(t *testing.T) {
 	os.WriteFile(p, b, 0o644)
 	if err := s.Read([]int{1}, dst); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("reload of damaged chunk: %v, want ErrDamaged", err)
+	}
+}
+
+// TestFloatCodecs checks encodeF32/decodeF32 against encoding/binary and
+// x448/float16 element by element (guards around dst catch overruns).
+func TestFloatCodecs(t *testing.T) {
+	src := []float32{0, -0.0, 1.5, -2.25, 65504, 1e-8, 3.4e38, 0.1}
+	for _, dt := range []string{"<f4", "<f2"} {
+		isz := map[string]int{"<f4": 4, "<f2": 2}[dt]
+		raw := make([]byte, len(src)*isz+3)
+		raw[len(raw)-1] = 0xee
+		encodeF32(raw, src, dt)
+		if raw[len(raw)-1] != 0xee {
+			t.Fatal("encode overran")
+		}
+		for i, v := range src {
+			if dt == "<f4" {
+				if got := binary.LittleEndian.Uint32(raw[4*i:]); got != math.Float32bits(v) {
+					t.Errorf("f4 encode %v: %08x", v, got)
+				}
+			} else if got := binary.LittleEndian.Uint16(raw[2*i:]); got != float16.Fromfloat32(v).Bits() {
+				t.Errorf("f2 encode %v: %04x", v, got)
+			}
+		}
+		dst := make([]float32, len(src)+2)
+		dst[len(src)], dst[len(src)+1] = -7, -7
+		decodeF32(dst[:len(src)], raw, dt)
+		if dst[len(src)] != -7 || dst[len(src)+1] != -7 {
+			t.Fatal("decode overran")
+		}
+		for i, v := range src {
+			want := v
+			if dt == "<f2" {
+				want = float16.Fromfloat32(v).Float32()
+			}
+			if math.Float32bits(dst[i]) != math.Float32bits(want) {
+				t.Errorf("%s decode %v: got %v want %v", dt, v, dst[i], want)
+			}
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/x448/float16"
@@ -257,6 +258,10 @@ func encodeF32(dst []byte, src []float32, dtype string) {
 		}
 		return
 	}
+	if nativeLittleEndian && len(src) > 0 {
+		copy(dst[:4*len(src)], unsafe.Slice((*byte)(unsafe.Pointer(&src[0])), 4*len(src)))
+		return
+	}
 	for i, v := range src {
 		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
 	}
@@ -273,10 +278,21 @@ func decodeF32(dst []float32, src []byte, dtype string) {
 		return
 	}
 	src = src[:4*len(dst)]
+	if nativeLittleEndian && len(dst) > 0 {
+		// Same bytes in memory: a plain byte copy into dst's storage.
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), len(src)), src)
+		return
+	}
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}
 }
+
+// nativeLittleEndian is true on little-endian hosts (read-only).
+var nativeLittleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
 
 // Array is a read-only Zarr v2 array in a directory (any writer, e.g. Python
 // zarr with numcodecs.Zstd), for interop and tests. Missing chunks read as the
