@@ -34,7 +34,8 @@ type EngineConfig struct {
 	// Batches and Threads are the grid measured (default {1, 8} × {1, 2}).
 	Batches, Threads []int
 	// Runs is the number of timed passes per cell; the best is reported
-	// (default 3, after one untimed warm-up pass).
+	// (default 3, after untimed warm-up passes: until two agree within
+	// 10%, at most 8).
 	Runs int
 	// NoWinograd runs every conv as im2col+GEMM.
 	NoWinograd bool
@@ -185,18 +186,36 @@ func timeForward(ctx context.Context, g *model.Graph, batch, size, threads, runs
 		x.Data[i] = float32(i%251)/125 - 1
 	}
 	e := &nn.Exec{Threads: threads}
-	best := time.Duration(1<<63 - 1)
-	for i := 0; i <= runs; i++ {
+	pass := func() (time.Duration, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		t0 := time.Now()
-		if _, err := g.Forward(e, x, g.Output); err != nil {
+		_, err := g.Forward(e, x, g.Output)
+		return time.Since(t0), err
+	}
+	// Warm up until two consecutive passes agree within 10% (at most 8):
+	// the first passes of a fresh process run up to 3× slower (page faults
+	// and huge-page promotion while the heap grows to its working size),
+	// and steady state is what a long extraction run sees.
+	prev := time.Duration(0)
+	for i := 0; i < 8; i++ {
+		d, err := pass()
+		if err != nil {
 			return 0, err
 		}
-		if d := time.Since(t0); i > 0 && d < best {
-			best = d
+		if prev > 0 && d > prev*90/100 && d < prev*110/100 {
+			break
 		}
+		prev = d
+	}
+	best := time.Duration(1<<63 - 1)
+	for i := 0; i < runs; i++ {
+		d, err := pass()
+		if err != nil {
+			return 0, err
+		}
+		best = min(best, d)
 	}
 	return best, nil
 }
