@@ -240,7 +240,7 @@ func BenchmarkStore_RandomBatches(b *testing.B) {
 			dir := b.TempDir()
 			writeBenchStore(b, dir, data, shape, c.dtype, c.level)
 			s0, _ := Open(dir)
-			chunkBytes := int64(s0.c.rows*s0.c.rowElems) * 4
+			chunkBytes := int64(s0.c.meta.ChunkBytes())
 			s, err := Open(dir, WithWorkers(c.workers), WithReadahead(2), WithCacheBytes(4*chunkBytes))
 			if err != nil {
 				b.Fatal(err)
