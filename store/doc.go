@@ -31,6 +31,8 @@
 // exactly the items of chunks without an intact file + index entry. Chunks
 // whose bytes do not match their checksum are never served: Read fails with
 // ErrDamaged naming the chunk, Verify lists them, and Prepare recomputes them.
+// A reader checks a chunk's sha256 on its first load and the zstd frame's
+// content checksum on every decode.
 //
 // One writer at a time: .preconv/lock holds {pid, host, since}, created
 // atomically (hard link of a complete temp file). A lock of a dead process on
@@ -65,8 +67,10 @@
 //	                     {"id":"zstd","level":L}, fill_value 0, order "C",
 //	                     filters null, dimension_separator "."
 //	  features/c.0.0.0   chunk c: rows c*C..c*C+C-1, one zstd frame with the
-//	                     content size (single segment: numcodecs 0.11 needs it);
-//	                     the last chunk is full-size, zero-padded, as in zarr
+//	                     content size (single segment: numcodecs 0.11 needs it)
+//	                     and a content checksum; the last chunk is full-size,
+//	                     zero-padded, as in zarr. Default C: 2 MiB of float32
+//	                     per chunk (20 VGG16 pool5 maps), at most 1024 rows
 //	  labels/.zarray, labels/0 ...   (N,) "<i8", -1 = unlabelled
 //	  keys/.zarray, keys/0 ...       (N,) "|S64", sha256 hex of the image bytes
 //	  records.jsonl      one JSON object per item in order:
