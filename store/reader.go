@@ -32,9 +32,9 @@ type core struct {
 	inflight map[int]*loadCall
 	infos    map[int]*chunkInfo
 	verified map[int]bool // chunks whose sha256 was checked once
-	seq      []int       // chunk sequence registered by Prefetch
-	seqPos   map[int]int // chunk → first position in seq
-	lastCh   int         // last chunk read, to detect sequential access
+	seq      []int        // chunk sequence registered by Prefetch
+	seqPos   map[int]int  // chunk → first position in seq
+	lastCh   int          // last chunk read, to detect sequential access
 	sem      chan struct{}
 	rawPool  sync.Pool // *[]byte buffers for compressed chunk files
 }
