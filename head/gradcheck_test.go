@@ -194,3 +194,27 @@ func TestDropoutStats(t *testing.T) {
 		t.Error("eval mode not identity")
 	}
 }
+
+// TestLinearTransposeThreads: the cached transposed weight (built in
+// parallel for big layers) gives the same output as a naive loop.
+func TestLinearTransposeThreads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, sz := range [][2]int{{1 << 14, 70}, {300, 4000}, {1 << 20, 2}} {
+		l := NewLinear("0", sz[0], sz[1], rng)
+		l.Weight.Frozen = true
+		x := randSlice(rng, 2*sz[0], 1)
+		y := l.Forward(&Exec{Threads: 2}, x, 2)
+		for i := 0; i < 2; i++ {
+			for o := 0; o < sz[1]; o += 7 {
+				var s float64
+				for k := 0; k < sz[0]; k++ {
+					s += float64(x[i*sz[0]+k]) * float64(l.Weight.Data[o*sz[0]+k])
+				}
+				s += float64(l.Bias.Data[o])
+				if math.Abs(s-float64(y[i*sz[1]+o])) > 1e-3 {
+					t.Fatalf("%v: y[%d,%d] = %v, want %v", sz, i, o, y[i*sz[1]+o], s)
+				}
+			}
+		}
+	}
+}

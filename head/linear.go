@@ -3,6 +3,7 @@ package head
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/preconv/preconv/gemm"
 )
@@ -26,22 +27,36 @@ type Linear struct {
 // frozen Weight's data once Forward has run.
 func (l *Linear) Invalidate() { l.wtValid = false }
 
-func (l *Linear) transposed() []float32 {
+func (l *Linear) transposed(threads int) []float32 {
 	if l.wtValid && l.Weight.Frozen {
 		return l.wt
 	}
 	l.wt = grow(l.wt, l.in*l.out)
 	const blk = 64
 	w, wt, in, out := l.Weight.Data, l.wt, l.in, l.out
-	for o0 := 0; o0 < out; o0 += blk {
+	do := func(o0, o1 int) {
 		for k0 := 0; k0 < in; k0 += blk {
-			for o := o0; o < min(o0+blk, out); o++ {
+			for o := o0; o < o1; o++ {
 				row := w[o*in : (o+1)*in]
 				for k := k0; k < min(k0+blk, in); k++ {
 					wt[k*out+o] = row[k]
 				}
 			}
 		}
+	}
+	if threads <= 1 || in*out < 1<<20 {
+		do(0, out)
+	} else {
+		var wg sync.WaitGroup
+		per := max(blk, (out/blk+threads-1)/threads*blk)
+		for o0 := 0; o0 < out; o0 += per {
+			wg.Add(1)
+			go func(o0 int) {
+				defer wg.Done()
+				do(o0, min(o0+per, out))
+			}(o0)
+		}
+		wg.Wait()
 	}
 	l.wtValid = true
 	return l.wt
@@ -80,7 +95,7 @@ func (l *Linear) Forward(e *Exec, x []float32, n int) []float32 {
 		copy(l.y[i*l.out:(i+1)*l.out], l.Bias.Data)
 	}
 	if n > 0 {
-		gemm.SgemmParallel(e.Threads, false, false, n, l.out, l.in, 1, x, l.in, l.transposed(), l.out, 1, l.y, l.out)
+		gemm.SgemmParallel(e.Threads, false, false, n, l.out, l.in, 1, x, l.in, l.transposed(e.Threads), l.out, 1, l.y, l.out)
 	}
 	if e.Train {
 		l.x, l.n = x, n

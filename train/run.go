@@ -175,7 +175,7 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 	if cfg.Fold && first > 0 {
 		t0 := time.Now()
 		tmp := cfg.RunDir
-		ft, sk, err := fold(ctx, h, first, trainDS, 256, cfg.FoldMemLimit, tmp, cfg.SkipBadItems)
+		ft, sk, err := fold(ctx, h, first, trainDS, 512, cfg.FoldMemLimit, tmp, cfg.SkipBadItems)
 		if err != nil {
 			return nil, fmt.Errorf("folding frozen layers over the training set: %w", err)
 		}
@@ -183,7 +183,7 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 		res.SkippedTrain = sk
 		tds = ft
 		if validDS != nil {
-			fv, sk, err := fold(ctx, h, first, validDS, 256, cfg.FoldMemLimit, tmp, cfg.SkipBadItems)
+			fv, sk, err := fold(ctx, h, first, validDS, 512, cfg.FoldMemLimit, tmp, cfg.SkipBadItems)
 			if err != nil {
 				return nil, fmt.Errorf("folding frozen layers over the validation set: %w", err)
 			}
