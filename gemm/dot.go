@@ -1,15 +1,19 @@
 package gemm
 
-// dotKernel computes a 4×4 tile of alpha*A*Bᵀ + beta*C reading A and B in
-// place, both with rows contiguous along k:
+// dotKernel computes an mr×nr tile of alpha*A*Bᵀ + beta*C reading A and B
+// in place, both with rows contiguous along k:
 //
 //	c[i*ldc+j] = alpha*sum_{p<k} a[i*lda+p]*b[j*ldb+p] + beta*c[i*ldc+j]
 //
 // (c not read when beta == 0). It avoids transposing B into panels, which
 // dominates when A has few rows (a Linear layer's x·Wᵀ at small batch).
 type dotKernel struct {
-	name string
-	fn   func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+	name   string
+	mr, nr int // tile: rows of A by rows of B (at most 4×4)
+	// fn writes C itself (alpha, beta applied); when nil, raw writes the
+	// plain sums into a scratch tile t (row stride 4) and the driver merges.
+	fn  func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+	raw func(k int, a *float32, lda int, b *float32, ldb int, t *float32)
 }
 
 const (
@@ -37,6 +41,7 @@ func runDot(dk dotKernel, p problem) {
 		scaleC(p)
 		return
 	}
+	mr, nr := dk.mr, dk.nr
 	kc := min(dotKC, p.k)
 	bf := bufPool.Get().(*buffers)
 	defer bufPool.Put(bf)
@@ -50,35 +55,42 @@ func runDot(dk dotKernel, p problem) {
 		}
 		for jc := 0; jc < p.n; jc += dotNC {
 			nb := min(dotNC, p.n-jc)
-			for ir := 0; ir < p.m; ir += 4 {
-				mrr := min(4, p.m-ir)
+			for ir := 0; ir < p.m; ir += mr {
+				mrr := min(mr, p.m-ir)
 				aptr, lda := &p.a[ir*p.lda+pc], p.lda
-				if mrr < 4 {
-					padRows(padA, p.a[ir*p.lda+pc:], p.lda, mrr, kb)
+				if mrr < mr {
+					padRows(padA, p.a[ir*p.lda+pc:], p.lda, mrr, mr, kb)
 					aptr, lda = &padA[0], kb
 				}
-				for jr := 0; jr < nb; jr += 4 {
-					nrr := min(4, nb-jr)
+				for jr := 0; jr < nb; jr += nr {
+					nrr := min(nr, nb-jr)
 					j := jc + jr
 					bptr, ldb := &p.b[j*p.ldb+pc], p.ldb
-					if nrr < 4 {
-						padRows(padB, p.b[j*p.ldb+pc:], p.ldb, nrr, kb)
+					if nrr < nr {
+						padRows(padB, p.b[j*p.ldb+pc:], p.ldb, nrr, nr, kb)
 						bptr, ldb = &padB[0], kb
 					}
-					ci := (ir)*p.ldc + j
-					if mrr == 4 && nrr == 4 {
-						dk.fn(kb, aptr, lda, bptr, ldb, &p.c[ci], p.ldc, p.alpha, beta)
+					ci := ir*p.ldc + j
+					alpha := p.alpha
+					switch {
+					case dk.fn != nil && mrr == mr && nrr == nr:
+						dk.fn(kb, aptr, lda, bptr, ldb, &p.c[ci], p.ldc, alpha, beta)
 						continue
+					case dk.fn != nil:
+						dk.fn(kb, aptr, lda, bptr, ldb, &tmp[0], 4, 1, 0)
+					default:
+						dk.raw(kb, aptr, lda, bptr, ldb, &tmp[0])
 					}
-					dk.fn(kb, aptr, lda, bptr, ldb, &tmp[0], 4, p.alpha, 0)
 					for i := 0; i < mrr; i++ {
 						row := p.c[ci+i*p.ldc : ci+i*p.ldc+nrr]
 						t := tmp[i*4 : i*4+nrr]
 						if beta == 0 {
-							copy(row, t)
+							for x := range row {
+								row[x] = alpha * t[x]
+							}
 						} else {
 							for x := range row {
-								row[x] = t[x] + beta*row[x]
+								row[x] = alpha*t[x] + beta*row[x]
 							}
 						}
 					}
@@ -89,10 +101,10 @@ func runDot(dk dotKernel, p problem) {
 }
 
 // padRows copies rows of kb floats (stride ld) from src into dst with stride
-// kb, zero-filling dst up to 4 rows.
-func padRows(dst, src []float32, ld, rows, kb int) {
+// kb, zero-filling dst up to want rows.
+func padRows(dst, src []float32, ld, rows, want, kb int) {
 	for i := 0; i < rows; i++ {
 		copy(dst[i*kb:i*kb+kb], src[i*ld:i*ld+kb])
 	}
-	clear(dst[rows*kb : 4*kb])
+	clear(dst[rows*kb : want*kb])
 }

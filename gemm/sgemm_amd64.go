@@ -64,10 +64,21 @@ func pickKernel() kernel {
 //go:noescape
 func kernelDot4x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
-// pickDot returns the dot-product kernel when the CPU has AVX-512.
+// pickDot returns the dot-product kernel for the CPU, if any.
 func pickDot() (dotKernel, bool) {
-	if cpu.HasAVX512() {
-		return dotKernel{name: "avx512-dot4x4", fn: kernelDot4x4AVX512}, true
+	switch {
+	case cpu.HasAVX512():
+		return dotKernel{name: "avx512-dot4x4", mr: 4, nr: 4, fn: kernelDot4x4AVX512}, true
+	case cpu.HasAVX2FMA():
+		return dotKernel{name: "avx2-dot4x3", mr: 4, nr: 3, raw: kernelDot4x3AVX2}, true
 	}
 	return dotKernel{}, false
 }
+
+// kernelDot4x3AVX2 stores raw dot products of 4 rows of A with 3 rows of B,
+// both read in place along k, into t (row stride 4; t[i*4+3] is garbage):
+//
+//	t[i*4+j] = sum_{p<k} a[i*lda+p]*b[j*ldb+p]    i < 4, j < 3
+//
+//go:noescape
+func kernelDot4x3AVX2(k int, a *float32, lda int, b *float32, ldb int, t *float32)

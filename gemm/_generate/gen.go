@@ -48,6 +48,93 @@ func main() {
 		gen(w, k)
 	}
 	genDot(w)
+	genDotAVX2(w)
+}
+
+// genDotAVX2 writes kernelDot4x3AVX2: the AVX2 counterpart of the AVX-512
+// dot kernel, 4 rows of A by 3 rows of B (12 YMM accumulators). It stores
+// the raw sums, t[i*4+j] = sum_p a[i*lda+p]*b[j*ldb+p] for j < 3 (t[i*4+3]
+// is garbage), and leaves alpha, beta and C to the caller. The k tail is
+// loaded with VMASKMOVPS and a mask from dotMaskAVX2.
+func genDotAVX2(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	const name = "kernelDot4x3AVX2"
+	fmt.Fprintln(w, "\n// dotMaskAVX2: 8 lanes of all-ones then 8 of zeros; loading 8 lanes at")
+	fmt.Fprintln(w, "// element 8-r gives a mask of the first r lanes.")
+	for i := 0; i < 16; i++ {
+		v := "0xffffffff"
+		if i >= 8 {
+			v = "0x00000000"
+		}
+		fmt.Fprintf(w, "DATA dotMaskAVX2<>+%d(SB)/4, $%s\n", 4*i, v)
+	}
+	fmt.Fprintln(w, "GLOBL dotMaskAVX2<>(SB), RODATA|NOPTR, $64")
+	acc := func(i, j int) int { return i*3 + j }
+	aidx := []string{"(SI)", "(SI)(R10*1)", "(SI)(R10*2)", "(SI)(R11*1)"}
+	bidx := []string{"(DI)", "(DI)(R14*1)", "(DI)(R14*2)"}
+	fmt.Fprintf(w, "\n// func %s(k int, a *float32, lda int, b *float32, ldb int, t *float32)\n", name)
+	fmt.Fprintln(w, "// acc(i,j) in Y(3i+j); B rows in Y12-Y14, the A row in Y15.")
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ lda+16(FP), R10")
+	p("SHLQ $2, R10")
+	p("LEAQ (R10)(R10*2), R11")
+	p("MOVQ b+24(FP), DI")
+	p("MOVQ ldb+32(FP), R14")
+	p("SHLQ $2, R14")
+	p("MOVQ t+40(FP), DX")
+	for r := 0; r < 12; r++ {
+		p("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	}
+	p("CMPQ CX, $8")
+	p("JLT  %s_tail", name)
+	fmt.Fprintf(w, "%s_loop:\n", name)
+	for j := 0; j < 3; j++ {
+		p("VMOVUPS %s, Y%d // b[%d][p:p+8]", bidx[j], 12+j, j)
+	}
+	for i := 0; i < 4; i++ {
+		p("VMOVUPS %s, Y15 // a[%d][p:p+8]", aidx[i], i)
+		for j := 0; j < 3; j++ {
+			p("VFMADD231PS Y15, Y%d, Y%d", 12+j, acc(i, j))
+		}
+	}
+	p("ADDQ $32, SI")
+	p("ADDQ $32, DI")
+	p("SUBQ $8, CX")
+	p("CMPQ CX, $8")
+	p("JGE  %s_loop", name)
+	fmt.Fprintf(w, "%s_tail:\n", name)
+	p("TESTQ CX, CX")
+	p("JZ   %s_reduce", name)
+	p("LEAQ dotMaskAVX2<>(SB), AX")
+	p("MOVQ $8, R9")
+	p("SUBQ CX, R9          // R9 = 8 - k%%8")
+	for j := 0; j < 3; j++ {
+		p("VMOVDQU (AX)(R9*4), Y%d", 12+j)
+		p("VMASKMOVPS %s, Y%d, Y%d // b[%d][p:k], zeros after", bidx[j], 12+j, 12+j, j)
+	}
+	for i := 0; i < 4; i++ {
+		p("VMOVDQU (AX)(R9*4), Y15")
+		p("VMASKMOVPS %s, Y15, Y15 // a[%d][p:k]", aidx[i], i)
+		for j := 0; j < 3; j++ {
+			p("VFMADD231PS Y15, Y%d, Y%d", 12+j, acc(i, j))
+		}
+	}
+	fmt.Fprintf(w, "%s_reduce:\n", name)
+	for r := 0; r < 12; r++ {
+		p("VEXTRACTF128 $1, Y%d, X15", r)
+		p("VADDPS X15, X%d, X%d", r, r)
+	}
+	for i := 0; i < 4; i++ {
+		r0, r1, r2 := acc(i, 0), acc(i, 1), acc(i, 2)
+		p("VHADDPS X%d, X%d, X%d", r1, r0, r0)
+		p("VHADDPS X%d, X%d, X%d", r2, r2, r2)
+		p("VHADDPS X%d, X%d, X%d // row %d: 3 sums and garbage", r2, r0, r0, i)
+		p("VMOVUPS X%d, %d(DX)", r0, 16*i)
+	}
+	p("VZEROUPPER")
+	p("RET")
 }
 
 // genDot writes kernelDot4x4AVX512, the kernel for C = alpha*A*Bᵀ + beta*C
