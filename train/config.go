@@ -72,6 +72,12 @@ type EarlyStop struct {
 	// Metric is "valid_loss" (default) or "valid_acc".
 	Metric   string `json:"metric,omitempty"`
 	Patience int    `json:"patience,omitempty"`
+	// RestoreBest puts the weights of the best epoch back into the head at
+	// the end of Run (also into RunDir's checkpoint, whose optimizer state
+	// and epoch count stay those of the last epoch). The best weights are
+	// kept in RunDir/best.safetensors while training, so resumed runs keep
+	// them. Needs a validation set.
+	RestoreBest bool `json:"restore_best,omitempty"`
 }
 
 // withDefaults returns cfg with defaults filled in, or an error.

@@ -6,10 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/preconv/preconv/head"
+	"github.com/preconv/preconv/safetensors"
 	"github.com/preconv/preconv/tensor"
 )
 
@@ -62,6 +64,47 @@ type Result struct {
 	SkippedTrain, SkippedValid []int
 	// ResumedFrom is the number of epochs loaded from a checkpoint.
 	ResumedFrom int
+	// RestoredBest reports that the head holds the best epoch's weights
+	// (EarlyStop.RestoreBest).
+	RestoredBest bool
+}
+
+// BestFile holds the best epoch's non-frozen parameters and buffers
+// (EarlyStop.RestoreBest) inside a run directory.
+const BestFile = "best.safetensors"
+
+// snapshot copies h's non-frozen parameters and buffers.
+func snapshot(h *head.Head) map[*head.Param][]float32 {
+	m := map[*head.Param][]float32{}
+	for _, p := range h.Params() {
+		if !p.Frozen {
+			m[p] = append([]float32(nil), p.Data...)
+		}
+	}
+	return m
+}
+
+// loadBest reads BestFile (nil, nil when absent).
+func loadBest(path string, h *head.Head) (map[*head.Param][]float32, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
+	m := map[*head.Param][]float32{}
+	for _, p := range h.Params() {
+		if p.Frozen {
+			continue
+		}
+		t, err := f.Tensor(p.Name)
+		if err != nil || len(t.Data) != len(p.Data) {
+			return nil, fmt.Errorf("%s: tensor %q missing or of wrong size: %w", path, p.Name, ErrCheckpoint)
+		}
+		m[p] = t.Data
+	}
+	return m, nil
 }
 
 func seededOrder(n int, seed int64, epoch int) []int {
@@ -151,6 +194,7 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 	}
 	cp := &Checkpoint{Provenance: cfg.Provenance, Classes: classes, Config: cfg}
 	frozenWritten := false
+	var best map[*head.Param][]float32
 	if cfg.RunDir != "" {
 		if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
 			return nil, err
@@ -164,6 +208,11 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 				old.Config, old.Provenance = cfg, cfg.Provenance
 				cp = old
 				res.ResumedFrom = cp.Epoch
+				if cfg.EarlyStop.RestoreBest {
+					if best, err = loadBest(filepath.Join(cfg.RunDir, BestFile), h); err != nil {
+						return nil, err
+					}
+				}
 				frozenWritten = true
 			}
 		}
@@ -333,6 +382,14 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 			}
 			if better {
 				cp.BestValue, cp.BestEpoch = v, epoch+1
+				if cfg.EarlyStop.RestoreBest {
+					best = snapshot(h)
+					if cfg.RunDir != "" {
+						if err := safetensors.WriteFile(filepath.Join(cfg.RunDir, BestFile), h.Entries(false), h.Metadata(classes, nil)); err != nil {
+							return res, fmt.Errorf("epoch %d best weights: %w", epoch+1, err)
+						}
+					}
+				}
 			}
 		}
 		em.Seconds = time.Since(t0).Seconds()
@@ -350,6 +407,17 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 		emit(Event{Kind: "epoch", Epoch: epoch + 1, Epochs: cfg.Epochs, Metrics: &em})
 	}
 	res.BestEpoch = cp.BestEpoch
+	if best != nil {
+		for p, v := range best {
+			copy(p.Data, v)
+		}
+		res.RestoredBest = true
+		if cfg.RunDir != "" {
+			if err := writeCheckpoint(cfg.RunDir, h, opt, cp, false); err != nil {
+				return res, fmt.Errorf("checkpoint with best weights: %w", err)
+			}
+		}
+	}
 	return res, nil
 }
 

@@ -239,3 +239,30 @@ func TestEarlyStop(t *testing.T) {
 		t.Errorf("stopped %q after %d epochs, best %d", res.Stopped, len(res.History), res.BestEpoch)
 	}
 }
+
+func TestRestoreBest(t *testing.T) {
+	tr, va := blobs(100, 4, 2, 6), blobs(40, 4, 2, 7)
+	dir := t.TempDir()
+	res, err := Run(context.Background(), Config{Epochs: 8, Threads: 1, LR: 0.5, RunDir: dir, EarlyStop: EarlyStop{Metric: "valid_acc", Patience: 3, RestoreBest: true}}, tr, va)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.RestoredBest || res.BestEpoch == 0 || res.BestEpoch == len(res.History) {
+		t.Fatalf("restored %v best %d", res.RestoredBest, res.BestEpoch)
+	}
+	m, err := Evaluate(context.Background(), res.Head, va, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := res.History[res.BestEpoch-1].ValidLoss; math.Abs(m.Loss-want) > 1e-12 {
+		t.Errorf("restored head loss %v, best epoch %d had %v", m.Loss, res.BestEpoch, want)
+	}
+	h, _, _, err := head.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, _ := Evaluate(context.Background(), h, va, nil)
+	if m2.Loss != m.Loss {
+		t.Errorf("run dir head loss %v, restored %v", m2.Loss, m.Loss)
+	}
+}
