@@ -15,6 +15,7 @@
 //	                            "preconv.train" (Checkpoint JSON, authoritative)
 //	RUN/checkpoint.json         the same Checkpoint, indented, for people
 //	RUN/frozen.safetensors      frozen parameters, written once
+//	RUN/best.safetensors        best epoch's weights (EarlyStop.RestoreBest)
 //
 // With cfg.Resume, Run continues after the last completed epoch; the result
 // equals an uninterrupted run bit for bit (data order depends only on
