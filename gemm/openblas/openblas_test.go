@@ -2,6 +2,8 @@ package openblas_test
 
 import (
 	"errors"
+	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/preconv/preconv/gemm"
@@ -44,5 +46,20 @@ func TestSelect(t *testing.T) {
 	}
 	if _, err := openblas.Select("openblas", "/nonexistent.so"); !errors.Is(err, openblas.ErrNotFound) {
 		t.Fatalf("Select(openblas, missing) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestVGG16Shapes checks OpenBLAS on the full-size VGG16 GEMMs (sampled
+// against float64 dot products); PRECONV_HEAVY=1 only.
+func TestVGG16Shapes(t *testing.T) {
+	if os.Getenv("PRECONV_HEAVY") == "" {
+		t.Skip("set PRECONV_HEAVY=1 for full-size shapes")
+	}
+	l := open(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, s := range append(append([]gemmtest.Shape(nil), gemmtest.VGG16...), gemmtest.VGG16Linear...) {
+		if err := gemmtest.CheckShape(l.Sgemm, s, 100, rng); err != nil {
+			t.Error(err)
+		}
 	}
 }
