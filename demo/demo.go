@@ -109,12 +109,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Dir: o.Dir}
 	var err error
 	res.Backbone, err = o.line(ctx, "backbone", o.Model, o.Tap, "avg", 0, data,
-		train.Config{Head: head.Spec{Preset: "linear"}, Optimizer: "adam", LR: 1e-3, WeightDecay: 1e-4})
+		train.Config{Head: head.Spec{Preset: "linear", Standardize: true}, Optimizer: "adam", LR: 3e-4})
 	if err != nil {
 		return nil, err
 	}
 	res.Pixels, err = o.line(ctx, "pixels", "pixels", "", "", 32, data,
-		train.Config{Head: head.Spec{Preset: "linear"}, Optimizer: "adam", LR: 1e-3, WeightDecay: 1e-4})
+		train.Config{Head: head.Spec{Preset: "linear", Standardize: true}, Optimizer: "adam", LR: 3e-4})
 	if err != nil {
 		return nil, err
 	}

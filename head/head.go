@@ -26,6 +26,10 @@ type Spec struct {
 	// parameters are trainable; empty means all layers, except for
 	// vgg-classifier where it means only the last Linear ("6").
 	TrainLayers []string `json:"train_layers,omitempty"`
+	// Standardize z-scores every input feature with the training set's mean
+	// and standard deviation (a first, frozen layer whose statistics are
+	// saved with the head). linear and mlp only.
+	Standardize bool `json:"standardize,omitempty"`
 }
 
 // Head is a sequential stack of layers ending in class logits.
@@ -158,6 +162,12 @@ func newHead(spec Spec, inShape []int, classes int, seed int64, backbone map[str
 	h := &Head{Spec: spec, InShape: append([]int(nil), inShape...), Classes: classes}
 	add := func(l Layer) { h.Layers = append(h.Layers, l) }
 	dseed := func() uint64 { return uint64(seed)*1000003 + uint64(len(h.Layers)) }
+	if spec.Standardize {
+		if spec.Preset == "vgg-classifier" {
+			return nil, fmt.Errorf("head: vgg-classifier starts from pretrained weights that expect raw features; standardize is for linear and mlp: %w", ErrSpec)
+		}
+		add(NewStandardize("std", in))
+	}
 	switch spec.Preset {
 	case "", "linear":
 		h.Spec.Preset = "linear"

@@ -218,6 +218,12 @@ func Run(ctx context.Context, cfg Config, trainDS, validDS Dataset, hooks ...Hoo
 		}
 	}
 
+	if st := h.Standardizer(); st != nil && res.ResumedFrom == 0 {
+		if err := st.FitStandardize(ctx, trainDS); err != nil {
+			return nil, fmt.Errorf("standardizing features over the training set: %w", err)
+		}
+	}
+
 	// Frozen-prefix folding.
 	trainH, tds, vds := h, trainDS, validDS
 	first := h.FirstTrainable()

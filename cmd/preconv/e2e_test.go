@@ -116,7 +116,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	train := func(st, out string) trainOut {
 		return decode[trainOut](t, run(t, nil, "train", "--store", st, "--out", out, "--epochs", "30",
-			"--optimizer", "adam", "--lr", "0.001", "--weight-decay", "0.0001", "--json"))
+			"--optimizer", "adam", "--lr", "0.0003", "--json"))
 	}
 	rMB, rPX := filepath.Join(dir, "run-mb"), filepath.Join(dir, "run-px")
 	tMB, tPX := train(sMB, rMB), train(sPX, rPX)
@@ -233,5 +233,45 @@ func TestExtractResumesAfterKill(t *testing.T) {
 		if fa[i] != fb[i] {
 			t.Fatalf("feature %d of item %d: clean %v, resumed %v", i%576, i/576, fa[i], fb[i])
 		}
+	}
+}
+
+// TestDemo runs the README's main command on the full real dataset (heavy
+// tier: about 2000 MobileNetV2 forward passes) and checks the accuracy the
+// issue asks for (≥ 0.72 held-out with a linear head on MobileNetV2
+// features; PyTorch measured 0.73 and sklearn's standardized logistic
+// regression 0.726 on this very store), the raw-pixel baseline below it, and
+// that a second run reuses every cached feature.
+func TestDemo(t *testing.T) {
+	if os.Getenv("PRECONV_HEAVY") == "" {
+		t.Skip("heavy tier (PRECONV_HEAVY=1): extracts 2000 images")
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm not installed")
+	}
+	dir := t.TempDir()
+	type line struct {
+		Computed, Reused int
+		ValidAcc         float64 `json:"valid_accuracy"`
+		ValidItems       int     `json:"valid_items"`
+	}
+	type result struct {
+		Backbone, Pixels line
+		Report           string
+	}
+	r := decode[result](t, run(t, nil, "demo", "--dir", dir, "--json"))
+	t.Logf("demo: MobileNetV2 %.4f, pixels %.4f on %d valid items", r.Backbone.ValidAcc, r.Pixels.ValidAcc, r.Backbone.ValidItems)
+	if r.Backbone.ValidAcc < 0.72 || r.Pixels.ValidAcc >= r.Backbone.ValidAcc || r.Backbone.ValidItems < 300 {
+		t.Errorf("demo accuracies: %+v", r)
+	}
+	if _, err := os.Stat(r.Report); err != nil {
+		t.Errorf("report: %v", err)
+	}
+	r2 := decode[result](t, run(t, nil, "demo", "--dir", dir, "--json"))
+	if r2.Backbone.Computed != 0 || r2.Pixels.Computed != 0 || r2.Backbone.Reused != 2000 {
+		t.Errorf("second run recomputed features: %+v", r2)
+	}
+	if r2.Backbone.ValidAcc != r.Backbone.ValidAcc {
+		t.Errorf("second run accuracy %v != first %v", r2.Backbone.ValidAcc, r.Backbone.ValidAcc)
 	}
 }

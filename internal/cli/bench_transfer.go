@@ -44,6 +44,7 @@ speedup and both final validation accuracies.`}
 		}
 		o.Train.Threads, o.Extract.Workers = o.Extract.Threads, o.Extract.Threads
 		o.Train.Seed = 1
+		o.Train.Head.Standardize = o.Train.Head.Preset != "vgg-classifier"
 		if !*quiet && !*asJSON {
 			o.Log = func(f string, a ...any) { fmt.Fprintf(env.Stderr, f+"\n", a...) }
 		}

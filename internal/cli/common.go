@@ -52,6 +52,10 @@ func (p *progress) update(done, total int, rate float64, eta time.Duration) {
 	bar := strings.Repeat("=", n) + strings.Repeat(" ", width-n)
 	fmt.Fprintf(p.w, "\r%s [%s] %d/%d  %.1f img/s  ETA %s   ", p.label, bar, done, total, rate, eta.Round(time.Second))
 	p.drawn = true
+	if done >= total {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
 }
 
 // done ends the progress line.

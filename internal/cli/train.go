@@ -36,6 +36,7 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 		hidden := fs.String("hidden", "", "mlp hidden sizes, e.g. 512,256 (default 256)")
 		fs.BoolVar(&cfg.Head.BatchNorm, "batch-norm", false, "mlp: BatchNorm1d after each hidden layer")
 		fs.Float64Var(&cfg.Head.Dropout, "dropout", 0, "dropout probability (mlp; vgg-classifier default 0.5, negative disables)")
+		standardize := fs.Bool("standardize", true, "z-score features with the training set's statistics (linear and mlp heads)")
 		trainLayers := fs.String("train-layers", "", "vgg-classifier: trainable layer indices, e.g. 3,6 (default 6)")
 		backboneFile := fs.String("backbone", "", "vgg-classifier: the backbone checkpoint (.pth/.safetensors) whose classifier weights start the head")
 		fs.IntVar(&cfg.Epochs, "epochs", 10, "epochs")
@@ -69,6 +70,7 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 				return usageError("--hidden: %v", err)
 			}
 		}
+		cfg.Head.Standardize = *standardize && cfg.Head.Preset != "vgg-classifier"
 		if *trainLayers != "" {
 			cfg.Head.TrainLayers = strings.Split(*trainLayers, ",")
 		}
