@@ -91,19 +91,19 @@ func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 // TestEndToEnd drives extract → train → eval → predict on real photos and
 // real weights, and checks the pretrained features beat raw pixels.
 func TestEndToEnd(t *testing.T) {
-	data := realData(t, 200)
+	data := realData(t, 300)
 	dir := t.TempDir()
 	sMB, sPX := filepath.Join(dir, "mb"), filepath.Join(dir, "px")
 
 	ex := decode[extractResult](t, run(t, nil, "extract", "--model", "nsfwjs/mobilenet_v2", "--pool", "avg",
 		"--data", data, "--valid-fraction", "0.25", "--out", sMB, "--json"))
-	if ex.Items != 400 || ex.Computed != 400 || ex.Failed != 0 || len(ex.FeatureShape) != 1 || ex.FeatureShape[0] != 576 {
+	if ex.Items != 600 || ex.Computed != 600 || ex.Failed != 0 || len(ex.FeatureShape) != 1 || ex.FeatureShape[0] != 576 {
 		t.Fatalf("extract: %+v", ex)
 	}
 	// Second run: everything kept, nothing computed.
 	ex2 := decode[extractResult](t, run(t, nil, "extract", "--model", "nsfwjs/mobilenet_v2", "--pool", "avg",
 		"--data", data, "--valid-fraction", "0.25", "--out", sMB, "--json"))
-	if ex2.Computed != 0 || ex2.Kept+ex2.Reused != 400 {
+	if ex2.Computed != 0 || ex2.Kept+ex2.Reused != 600 {
 		t.Fatalf("rerun recomputed: %+v", ex2)
 	}
 	run(t, nil, "extract", "--model", "pixels", "--size", "32", "--data", data, "--valid-fraction", "0.25", "--out", sPX, "--quiet")
@@ -121,11 +121,12 @@ func TestEndToEnd(t *testing.T) {
 	rMB, rPX := filepath.Join(dir, "run-mb"), filepath.Join(dir, "run-px")
 	tMB, tPX := train(sMB, rMB), train(sPX, rPX)
 	t.Logf("valid accuracy: MobileNetV2 features %.3f, raw pixels %.3f (%d valid items)", tMB.Valid.Accuracy, tPX.Valid.Accuracy, tMB.Valid.Items)
-	if tMB.Valid.Items < 60 {
+	if tMB.Valid.Items < 120 {
 		t.Fatalf("only %d valid items", tMB.Valid.Items)
 	}
-	if tMB.Valid.Accuracy <= tPX.Valid.Accuracy || tMB.Valid.Accuracy < 0.62 {
-		t.Errorf("pretrained features %.3f should beat raw pixels %.3f and reach 0.62", tMB.Valid.Accuracy, tPX.Valid.Accuracy)
+	// 600 images only: the full-data figure (0.72) is asserted by TestDemo in the heavy tier.
+	if tMB.Valid.Accuracy < tPX.Valid.Accuracy+0.03 || tMB.Valid.Accuracy < 0.6 {
+		t.Errorf("pretrained features %.3f should beat raw pixels %.3f by 0.03 and reach 0.6", tMB.Valid.Accuracy, tPX.Valid.Accuracy)
 	}
 	if _, err := os.Stat(filepath.Join(rMB, "report", "index.html")); err != nil {
 		t.Errorf("no report: %v", err)
