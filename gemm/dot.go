@@ -18,7 +18,7 @@ type dotKernel struct {
 
 const (
 	dotMaxM = 256  // use the dot path for A·Bᵀ when m is at most this
-	dotKC   = 2048 // k block: partial sums per C pass
+	dotKC   = 512 // k block: partial sums per C pass
 	dotNC   = 64   // B rows per block (dotNC×dotKC floats stay in L2)
 )
 
