@@ -17,9 +17,9 @@ type dotKernel struct {
 }
 
 const (
-	dotMaxM = 256  // use the dot path for A·Bᵀ when m is at most this
+	dotMaxM = 256 // use the dot path for A·Bᵀ when m is at most this
 	dotKC   = 512 // k block: partial sums per C pass
-	dotNC   = 64   // B rows per block (dotNC×dotKC floats stay in L2)
+	dotNC   = 64  // B rows per block (dotNC×dotKC floats stay in L2)
 )
 
 // useDot reports whether p goes through the dot-product path.
