@@ -262,13 +262,11 @@ func packB(dst []float32, p problem, pc, kb, jc, nb, nr int) {
 	if !p.transB {
 		// Row by row, so each source row is read once, contiguously.
 		full := nb / nr
-		for q := 0; q < kb; q++ {
-			off := (pc+q)*p.ldb + jc
-			row := p.b[off : off+nb]
-			for s := 0; s < full; s++ {
-				copy(dst[s*nr*kb+q*nr:s*nr*kb+q*nr+nr], row[s*nr:s*nr+nr])
-			}
-			if full < np {
+		packBRows(dst, p.b[pc*p.ldb+jc:], p.ldb, kb, full, nr)
+		if full < np {
+			for q := 0; q < kb; q++ {
+				off := (pc+q)*p.ldb + jc
+				row := p.b[off : off+nb]
 				d := dst[full*nr*kb+q*nr : full*nr*kb+q*nr+nr]
 				n := copy(d, row[full*nr:])
 				clear(d[n:])
@@ -296,6 +294,19 @@ func packB(dst []float32, p problem, pc, kb, jc, nb, nr int) {
 		d := dst[:np*nr*kb]
 		for i := range d {
 			d[i] *= p.alpha
+		}
+	}
+}
+
+// packBRowsGeneric is the Go version of packBRows.
+func packBRowsGeneric(dst, src []float32, ldb, kb, panels, nr int) {
+	if panels == 0 {
+		return
+	}
+	for q := 0; q < kb; q++ {
+		row := src[q*ldb : q*ldb+panels*nr]
+		for s := 0; s < panels; s++ {
+			copy(dst[s*nr*kb+q*nr:s*nr*kb+q*nr+nr], row[s*nr:s*nr+nr])
 		}
 	}
 }

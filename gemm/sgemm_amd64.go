@@ -82,3 +82,22 @@ func pickDot() (dotKernel, bool) {
 //
 //go:noescape
 func kernelDot4x3AVX2(k int, a *float32, lda int, b *float32, ldb int, t *float32)
+
+// packB32AVX512 copies kb rows of panels*32 floats of B (row stride ldb)
+// into 32-column panels, as packBRowsGeneric does; it prefetches the source
+// 8 rows ahead.
+//
+//go:noescape
+func packB32AVX512(dst, src *float32, ldb, kb, panels int)
+
+// packBRows copies kb rows of panels*nr floats of src (row stride ldb) into
+// nr-column panels of dst (panel s at s*nr*kb, row q at q*nr).
+func packBRows(dst, src []float32, ldb, kb, panels, nr int) {
+	if nr == 32 && cpu.HasAVX512() && panels > 0 && kb > 0 {
+		_ = src[(kb-1)*ldb+panels*32-1] // bounds, checked once
+		_ = dst[panels*32*kb-1]
+		packB32AVX512(&dst[0], &src[0], ldb, kb, panels)
+		return
+	}
+	packBRowsGeneric(dst, src, ldb, kb, panels, nr)
+}

@@ -1840,3 +1840,42 @@ kernelDot4x3AVX2_reduce:
 	VMOVUPS X9, 48(DX)
 	VZEROUPPER
 	RET
+
+// func packB32AVX512(dst, src *float32, ldb, kb, panels int)
+TEXT ·packB32AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8          // R8 = ldb bytes
+	MOVQ kb+24(FP), CX   // CX = rows left
+	MOVQ panels+32(FP), R9
+	MOVQ CX, R10
+	SHLQ $7, R10         // R10 = panel stride = kb*32*4 bytes
+	TESTQ R9, R9
+	JZ   packB32AVX512_done
+	TESTQ CX, CX
+	JZ   packB32AVX512_done
+packB32AVX512_row:
+	MOVQ SI, AX          // AX = &src[q][s*32]
+	MOVQ DI, BX          // BX = &dst[s][q][0]
+	LEAQ (SI)(R8*8), DX  // DX = &src[q+8][s*32], prefetched
+	MOVQ R9, R11
+packB32AVX512_panel:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	ADDQ $128, AX
+	ADDQ $128, DX
+	ADDQ R10, BX
+	DECQ R11
+	JNZ  packB32AVX512_panel
+	ADDQ R8, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  packB32AVX512_row
+packB32AVX512_done:
+	VZEROUPPER
+	RET

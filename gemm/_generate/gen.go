@@ -49,6 +49,57 @@ func main() {
 	}
 	genDot(w)
 	genDotAVX2(w)
+	genPackB(w)
+}
+
+// genPackB writes packB32AVX512, the copy loop of packB for B not
+// transposed and 32-column panels:
+//
+//	for q < kb: for s < panels: dst[s*32*kb + q*32 + j] = src[q*ldb + s*32 + j], j < 32
+//
+// prefetching the source row 8 rows ahead, so the DRAM reads of a large B
+// overlap with the copying.
+func genPackB(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	const name = "packB32AVX512"
+	fmt.Fprintf(w, "\n// func %s(dst, src *float32, ldb, kb, panels int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ ldb+16(FP), R8")
+	p("SHLQ $2, R8          // R8 = ldb bytes")
+	p("MOVQ kb+24(FP), CX   // CX = rows left")
+	p("MOVQ panels+32(FP), R9")
+	p("MOVQ CX, R10")
+	p("SHLQ $7, R10         // R10 = panel stride = kb*32*4 bytes")
+	p("TESTQ R9, R9")
+	p("JZ   %s_done", name)
+	p("TESTQ CX, CX")
+	p("JZ   %s_done", name)
+	fmt.Fprintf(w, "%s_row:\n", name)
+	p("MOVQ SI, AX          // AX = &src[q][s*32]")
+	p("MOVQ DI, BX          // BX = &dst[s][q][0]")
+	p("LEAQ (SI)(R8*8), DX  // DX = &src[q+8][s*32], prefetched")
+	p("MOVQ R9, R11")
+	fmt.Fprintf(w, "%s_panel:\n", name)
+	p("PREFETCHT0 (DX)")
+	p("PREFETCHT0 64(DX)")
+	p("VMOVUPS (AX), Z0")
+	p("VMOVUPS 64(AX), Z1")
+	p("VMOVUPS Z0, (BX)")
+	p("VMOVUPS Z1, 64(BX)")
+	p("ADDQ $128, AX")
+	p("ADDQ $128, DX")
+	p("ADDQ R10, BX")
+	p("DECQ R11")
+	p("JNZ  %s_panel", name)
+	p("ADDQ R8, SI")
+	p("ADDQ $128, DI")
+	p("DECQ CX")
+	p("JNZ  %s_row", name)
+	fmt.Fprintf(w, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET")
 }
 
 // genDotAVX2 writes kernelDot4x3AVX2: the AVX2 counterpart of the AVX-512
