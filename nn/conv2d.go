@@ -200,7 +200,8 @@ func (c *Conv2d) image(g *convGeom, dst, x []float32, threads int) {
 		g.dh == 1 && g.dw == 1 && g.groups == 1 && c.Fast.ConvImage(c, dst, x, g.h, g.w, threads):
 		return
 	case g.cg == 1:
-		c.direct(g, dst, x)
+		c.depthwise(g, dst, x, threads)
+		return // bias and activation applied by the kernel
 	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && c.Pad == [4]int{}:
 		for gr := 0; gr < g.groups; gr++ {
 			w := c.Weight.Data[gr*g.og*g.kc : (gr+1)*g.og*g.kc]

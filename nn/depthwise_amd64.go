@@ -1,0 +1,31 @@
+//go:build amd64 && !noasm && !purego
+
+package nn
+
+import "github.com/preconv/preconv/internal/cpu"
+
+// dwRowsAVX512 is dwRowsGo with pointers to the first elements of dst,
+// src, off and w, and ntaps = len(off) ≥ 1. It reads and writes no
+// element outside the ranges dwRowsGo indexes (the row tail uses masked
+// loads and stores). Defined in depthwise_amd64.s.
+//
+//go:noescape
+func dwRowsAVX512(dst *float32, ldd int, src *float32, rs, oh, ow int, off *int, ntaps int, w *float32, bias, lo, hi float32)
+
+// dwRows computes dwRowsGo's result, with the AVX-512 kernel when the CPU
+// has it. It panics (as the Go loop would) when an index is out of range.
+func dwRows(dst []float32, ldd int, src []float32, rs, oh, ow int, off []int, w []float32, bias, lo, hi float32) {
+	if !cpu.HasAVX512() || oh <= 0 || ow <= 0 || len(off) == 0 {
+		dwRowsGo(dst, ldd, src, rs, oh, ow, off, w, bias, lo, hi)
+		return
+	}
+	if ldd < ow || rs < 0 || len(w) < len(off) || len(dst) < (oh-1)*ldd+ow {
+		panic("nn: dwRows: dst or weights too short")
+	}
+	for _, o := range off {
+		if o < 0 || (oh-1)*rs+o+ow > len(src) {
+			panic("nn: dwRows: tap offset out of range")
+		}
+	}
+	dwRowsAVX512(&dst[0], ldd, &src[0], rs, oh, ow, &off[0], len(off), &w[0], bias, lo, hi)
+}

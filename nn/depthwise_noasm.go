@@ -1,0 +1,8 @@
+//go:build !amd64 || noasm || purego
+
+package nn
+
+// dwRows is dwRowsGo (no assembly in this build).
+func dwRows(dst []float32, ldd int, src []float32, rs, oh, ow int, off []int, w []float32, bias, lo, hi float32) {
+	dwRowsGo(dst, ldd, src, rs, oh, ow, off, w, bias, lo, hi)
+}
