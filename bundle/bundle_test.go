@@ -64,9 +64,9 @@ func folder(t *testing.T, perClass int) (string, []string) {
 
 type fixture struct {
 	root, store, run string
-	paths           []string
-	model           string // backbone ref
-	meta            *bundle.Meta
+	paths            []string
+	model            string // backbone ref
+	meta             *bundle.Meta
 }
 
 // trained extracts a 2-class folder with backbone ref (tap/pool) and
