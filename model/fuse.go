@@ -3,6 +3,7 @@ package model
 import (
 	"github.com/preconv/preconv/nn"
 	"github.com/preconv/preconv/nn/winograd"
+	"github.com/preconv/preconv/tensor"
 )
 
 // Fuse returns an inference-optimized copy of g (call it after loading
@@ -12,6 +13,9 @@ import (
 //     into that conv (nn.FoldBatchNorm);
 //   - a ReLU or Clip whose input is a Conv2d, Linear or Add read by nothing
 //     else becomes that op's fused activation;
+//   - a zero padding (nn.Pad with Value 0, or any op of Type "Pad" that
+//     behaves as one, such as Keras ZeroPadding2D; see zeroPads) whose only
+//     reader is a Conv2d is folded into that conv's Pad;
 //   - a Dropout becomes an alias of its input;
 //   - 3×3 stride-1 ungrouped convs get the Winograd F(4×4,3×3) kernel
 //     (package nn/winograd) as their FastConv.
@@ -127,6 +131,16 @@ func one(v int) int {
 func absorb(prev, next nn.Op) (nn.Op, bool) {
 	var act nn.Act
 	switch n := next.(type) {
+	case *nn.Conv2d:
+		p, ok := zeroPads(prev)
+		if !ok {
+			return nil, false
+		}
+		c := *n
+		for i := range c.Pad {
+			c.Pad[i] += p[i]
+		}
+		return &c, true
 	case *nn.BatchNorm2d:
 		c, ok := prev.(*nn.Conv2d)
 		if !ok || c.Act.Kind != nn.ActNone || c.Fast != nil {
@@ -171,16 +185,74 @@ type winogradConv struct {
 	wt *winograd.Weights
 }
 
+var (
+	_ nn.FastConv      = (*winogradConv)(nil)
+	_ nn.BatchFastConv = (*winogradConv)(nil)
+)
+
 // ConvImage implements nn.FastConv.
 func (w *winogradConv) ConvImage(c *nn.Conv2d, dst, x []float32, h, wd, threads int) bool {
+	return w.ConvBatch(c, dst, x, 1, h, wd, threads)
+}
+
+// ConvBatch implements nn.BatchFastConv: winograd.Conv takes the whole
+// batch, so its tile blocks span images and its goroutines share the work.
+func (w *winogradConv) ConvBatch(c *nn.Conv2d, dst, x []float32, n, h, wd, threads int) bool {
 	var bias []float32
 	if c.Bias != nil {
 		bias = c.Bias.Data
 	}
 	relu := c.Act.Kind == nn.ActReLU
-	winograd.Conv(dst, x, 1, c.InChannels, h, wd, w.wt, bias, c.Pad[0], c.Pad[1], c.Pad[2], c.Pad[3], relu, threads)
+	winograd.Conv(dst, x, n, c.InChannels, h, wd, w.wt, bias, c.Pad[0], c.Pad[1], c.Pad[2], c.Pad[3], relu, threads)
 	if !relu {
 		c.Act.Apply(dst)
 	}
 	return true
+}
+
+// zeroPads reports whether op pads the spatial axes of NCHW input with
+// zeros, and by how much ([top, left, bottom, right]). Besides nn.Pad, it
+// recognizes other ops of Type "Pad" (such as the TF.js importer's
+// ZeroPadding2D) by running them on a 1×1×2×3 probe: the output must be the
+// probe translated by (top, left) with zeros everywhere else.
+func zeroPads(op nn.Op) ([4]int, bool) {
+	if p, ok := op.(*nn.Pad); ok {
+		ok = p.Value == 0 && p.Pads[0] >= 0 && p.Pads[1] >= 0 && p.Pads[2] >= 0 && p.Pads[3] >= 0
+		return p.Pads, ok
+	}
+	if op.Type() != "Pad" {
+		return [4]int{}, false
+	}
+	const h, w = 2, 3
+	x := tensor.New(1, 1, h, w)
+	for i := range x.Data {
+		x.Data[i] = float32(i + 1)
+	}
+	y, err := op.Forward(&nn.Exec{Threads: 1}, x)
+	if err != nil || len(y.Shape) != 4 || y.Shape[0] != 1 || y.Shape[1] != 1 ||
+		y.Shape[2] < h || y.Shape[3] < w || len(y.Data) != y.Shape[2]*y.Shape[3] {
+		return [4]int{}, false
+	}
+	oh, ow := y.Shape[2], y.Shape[3]
+	top, left := -1, -1
+	for i, v := range y.Data {
+		if v == 1 {
+			top, left = i/ow, i%ow
+			break
+		}
+	}
+	if top < 0 || top+h > oh || left+w > ow {
+		return [4]int{}, false
+	}
+	for i, v := range y.Data {
+		r, c := i/ow-top, i%ow-left
+		want := float32(0)
+		if r >= 0 && r < h && c >= 0 && c < w {
+			want = x.Data[r*w+c]
+		}
+		if v != want {
+			return [4]int{}, false
+		}
+	}
+	return [4]int{top, left, oh - h - top, ow - w - left}, true
 }

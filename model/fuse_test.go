@@ -94,3 +94,89 @@ func TestRunFreesAndTaps(t *testing.T) {
 		t.Errorf("wrong input channels: %v", err)
 	}
 }
+
+// keepRightPad is an op of Type "Pad" that is not a zero padding (it
+// repeats the last column once), which Fuse must not fold.
+type keepRightPad struct{}
+
+func (keepRightPad) Type() string { return "Pad" }
+func (keepRightPad) OutShape(in ...[]int) ([]int, error) {
+	s := in[0]
+	return []int{s[0], s[1], s[2], s[3] + 1}, nil
+}
+func (keepRightPad) Forward(e *nn.Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) {
+	x := in[0]
+	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	out := tensor.New(n, c, h, w+1)
+	for r := 0; r < n*c*h; r++ {
+		copy(out.Data[r*(w+1):], x.Data[r*w:(r+1)*w])
+		out.Data[r*(w+1)+w] = x.Data[r*w+w-1]
+	}
+	return out, nil
+}
+
+// wrappedPad hides an nn.Pad behind another type of Type "Pad" (as the
+// TF.js importer's ZeroPadding2D op is), so Fuse has to probe it.
+type wrappedPad struct{ nn.Pad }
+
+// TestFuseFoldsZeroPad: zero paddings read only by a conv are folded into
+// its Pad (graph shrinks, output unchanged vs the unfused graph), both for
+// nn.Pad and for a foreign "Pad" op; non-zero paddings are left alone.
+func TestFuseFoldsZeroPad(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pad   nn.Op
+		folds bool
+	}{
+		{"nn.Pad", &nn.Pad{Pads: [4]int{0, 0, 1, 1}}, true},
+		{"probed", &wrappedPad{nn.Pad{Pads: [4]int{2, 1, 0, 3}}}, true},
+		{"value", &nn.Pad{Pads: [4]int{1, 1, 1, 1}, Value: 0.5}, false},
+		{"probed-value", &wrappedPad{nn.Pad{Pads: [4]int{1, 0, 1, 0}, Value: -1}}, false},
+		{"not-zero", keepRightPad{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, depthwise := range []bool{false, true} {
+				conv := nn.NewConv2d(4, 4, 3, 2, 0, true)
+				if depthwise {
+					conv = &nn.Conv2d{InChannels: 4, OutChannels: 4, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2},
+						Groups: 4, Weight: tensor.New(4, 1, 3, 3), Bias: tensor.New(4)}
+				}
+				g := &model.Graph{Name: "pad", Input: "x", InputShape: []int{4, 9, 8}, Nodes: []*model.Node{
+					{Name: "pad", Op: tc.pad, Inputs: []string{"x"}},
+					{Name: "conv", Op: conv, Inputs: []string{"pad"}},
+					{Name: "act", Op: nn.NewReLU6(), Inputs: []string{"conv"}},
+				}, Output: "act"}
+				g.InitRandom(5)
+				x := tensor.New(2, 4, 9, 8)
+				for i := range x.Data {
+					x.Data[i] = float32(i%11)/2 - 2.5
+				}
+				want, err := g.Forward(nil, x, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := g.Fuse()
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantNodes := 2
+				if tc.folds {
+					wantNodes = 1
+				}
+				if len(f.Nodes) != wantNodes {
+					t.Fatalf("fused graph has %d nodes, want %d", len(f.Nodes), wantNodes)
+				}
+				got, err := f.Forward(&nn.Exec{Threads: 2}, x, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tensor.SameShape(got.Shape, want.Shape) {
+					t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+				}
+				if e := tensor.MaxRelErr(got.Data, want.Data); e > 1e-5 {
+					t.Errorf("depthwise=%v: fused vs unfused max rel err %g", depthwise, e)
+				}
+			}
+		})
+	}
+}

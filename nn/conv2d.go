@@ -56,6 +56,19 @@ type FastConv interface {
 	ConvImage(c *Conv2d, dst, x []float32, h, w, threads int) bool
 }
 
+// BatchFastConv is an optional extension of FastConv for kernels that do
+// better with the whole batch in one call (Winograd tiles blocks across
+// images). Conv2d.Forward uses it, when Fast implements it, in place of
+// per-image ConvImage calls.
+type BatchFastConv interface {
+	FastConv
+	// ConvBatch is ConvImage for n images: x is n × InChannels × h × w,
+	// dst is n × OutChannels × OH × OW. It uses up to threads goroutines
+	// and returns false, without having written dst, when it does not
+	// handle c's configuration.
+	ConvBatch(c *Conv2d, dst, x []float32, n, h, w, threads int) bool
+}
+
 var (
 	_ ParamOp = (*Conv2d)(nil)
 	_ Coster  = (*Conv2d)(nil)
@@ -185,6 +198,10 @@ func (c *Conv2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) 
 		return nil, err
 	}
 	out := tensor.New(g.n, g.cout, g.oh, g.ow)
+	if bf, ok := c.Fast.(BatchFastConv); ok && c.fastEligible(&g) &&
+		bf.ConvBatch(c, out.Data, x.Data, g.n, g.h, g.w, e.threads()) {
+		return out, nil
+	}
 	inPer, outPer := g.cin*g.h*g.w, g.cout*g.npix
 	outer, inner := e.split(g.n)
 	parallelFor(g.n, outer, func(i int) {
@@ -196,8 +213,7 @@ func (c *Conv2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) 
 // image convolves one image x into dst using up to threads goroutines.
 func (c *Conv2d) image(g *convGeom, dst, x []float32, threads int) {
 	switch {
-	case c.Fast != nil && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 &&
-		g.dh == 1 && g.dw == 1 && g.groups == 1 && c.Fast.ConvImage(c, dst, x, g.h, g.w, threads):
+	case c.fastEligible(g) && c.Fast.ConvImage(c, dst, x, g.h, g.w, threads):
 		return
 	case g.cg == 1:
 		c.depthwise(g, dst, x, threads)
@@ -229,6 +245,13 @@ func (c *Conv2d) image(g *convGeom, dst, x []float32, threads int) {
 		putScratch(buf)
 	}
 	c.biasAct(g, dst)
+}
+
+// fastEligible reports whether c has a FastConv and g is the 3×3
+// stride-1 dilation-1 ungrouped configuration it is offered.
+func (c *Conv2d) fastEligible(g *convGeom) bool {
+	return c.Fast != nil && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 &&
+		g.dh == 1 && g.dw == 1 && g.groups == 1
 }
 
 // biasAct adds the bias and applies the fused activation per channel.
