@@ -42,8 +42,8 @@ func TestCheckedNumel(t *testing.T) {
 		{[]int{0, 1 << 40}, 10, 0, ""}, // a zero dimension: no elements, whatever the others
 		{[]int{1 << 40, 0}, 10, 0, "more than 10"},
 		{[]int{3, -2}, 100, 0, "negative"},
-		{[]int{1 << 31}, 0, 0, "more than 2147483647"},       // default limit MaxInt32
-		{[]int{math.MaxInt32}, 0, math.MaxInt32, ""},         // exactly the default limit
+		{[]int{1 << 31}, 0, 0, "more than 2147483647"},        // default limit MaxInt32
+		{[]int{math.MaxInt32}, 0, math.MaxInt32, ""},          // exactly the default limit
 		{[]int{1 << 32, 1 << 32, 1 << 32}, 0, 0, "more than"}, // would overflow int64
 		{[]int{math.MaxInt64, 2}, math.MaxInt64, 0, "more than"},
 	}
@@ -129,10 +129,10 @@ func TestMaxRelErr(t *testing.T) {
 		res       float64
 	}{
 		{[]float32{1, 2}, []float32{1, 2}, 0},
-		{[]float32{1, 2.5}, []float32{1, 2}, 0.25},      // |0.5| / max|want| 2
-		{[]float32{0, 0}, []float32{-4, 1}, 1},          // scale is the largest magnitude, sign ignored
-		{[]float32{1}, []float32{1, 2}, inf},            // length mismatch
-		{[]float32{1, nan}, []float32{1, 2}, inf},       // NaN in got
+		{[]float32{1, 2.5}, []float32{1, 2}, 0.25}, // |0.5| / max|want| 2
+		{[]float32{0, 0}, []float32{-4, 1}, 1},     // scale is the largest magnitude, sign ignored
+		{[]float32{1}, []float32{1, 2}, inf},       // length mismatch
+		{[]float32{1, nan}, []float32{1, 2}, inf},  // NaN in got
 		{nil, nil, 0},                                   // empty
 		{[]float32{0}, []float32{0}, 0},                 // zero reference: no division by zero
 		{[]float32{1e-20}, []float32{0}, 1e-20 / 1e-30}, // tiny floor 1e-30
