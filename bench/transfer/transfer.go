@@ -81,14 +81,31 @@ func Run(ctx context.Context, o Options, b *backbone.Backbone, ds *imageset.Data
 	res.FeatureShape = er.FeatureShape
 	logf("cached: extracted %d items in %.1fs", er.Computed, res.ExtractSec)
 	t1 := time.Now()
-	m, err := bundle.Train(ctx, bundle.TrainOptions{Store: ecfg.Out, Out: filepath.Join(work, "run-cached"), Config: cfg})
+	trS, vaS, err := bundle.Splits(ecfg.Out, "")
+	if err != nil {
+		return nil, err
+	}
+	// Both paths read in the same seeded order (the trainer's permutation,
+	// not the store's chunk-aware order), so with bitwise-equal features
+	// they train the same head: the comparison is then time alone.
+	ccfg := cfg
+	ccfg.RunDir = filepath.Join(work, "run-cached")
+	var vaDS train.Dataset
+	if vaS != nil {
+		vaDS = plain{vaS}
+	}
+	cres, err := train.Run(ctx, ccfg, plain{trS}, vaDS)
 	if err != nil {
 		return nil, err
 	}
 	res.CachedTrain = time.Since(t1).Seconds()
 	res.CachedSec = time.Since(t0).Seconds()
-	if m.Valid != nil {
-		res.CachedAcc = m.Valid.Accuracy
+	if vaS != nil {
+		met, err := train.Evaluate(ctx, cres.Head, vaS, nil)
+		if err != nil {
+			return nil, err
+		}
+		res.CachedAcc = met.Accuracy
 	}
 	logf("cached: %d epochs trained in %.1fs, valid accuracy %.4f", epochs, res.CachedTrain, res.CachedAcc)
 
@@ -145,6 +162,9 @@ func Run(ctx context.Context, o Options, b *backbone.Backbone, ds *imageset.Data
 	}
 	return res, nil
 }
+
+// plain hides a store's chunk-aware EpochOrder.
+type plain struct{ train.Dataset }
 
 // features runs the backbone over items into an in-memory dataset.
 func features(ctx context.Context, b *backbone.Backbone, e *nn.Exec, pre imageset.Preprocess, ecfg extract.Config, items []imageset.Item, classes []string) (*train.MemDataset, error) {
