@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/preconv/preconv/tensor"
 )
@@ -43,7 +44,7 @@ func (a Act) String() string {
 func (a Act) bounds() (lo, hi float32, ok bool) {
 	switch a.Kind {
 	case ActReLU:
-		return 0, float32(inf), true
+		return 0, float32(math.Inf(1)), true
 	case ActReLU6:
 		return 0, 6, true
 	case ActClip:
@@ -57,27 +58,13 @@ const inf = 3.4028234663852886e38 // math.MaxFloat32
 // Apply clamps v in place (for FastConv implementations).
 func (a Act) Apply(v []float32) { a.apply(v) }
 
-// apply clamps v in place.
+// apply clamps v in place (NaN kept).
 func (a Act) apply(v []float32) {
 	lo, hi, ok := a.bounds()
 	if !ok {
 		return
 	}
-	if a.Kind == ActReLU {
-		for i, x := range v {
-			if x < 0 {
-				v[i] = 0
-			}
-		}
-		return
-	}
-	for i, x := range v {
-		if x < lo {
-			v[i] = lo
-		} else if x > hi {
-			v[i] = hi
-		}
-	}
+	biasClamp(v, 0, lo, hi)
 }
 
 // ReLU is max(x, 0), elementwise, any shape.
@@ -144,8 +131,9 @@ func unaryApply(op string, in []*tensor.Tensor, a Act) (*tensor.Tensor, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("%s: %d inputs, want 1: %w", op, len(in), ErrShape)
 	}
-	out := in[0].Clone()
-	a.apply(out.Data)
+	out := tensor.New(in[0].Shape...)
+	lo, hi, _ := a.bounds()
+	clampTo(out.Data, in[0].Data, lo, hi)
 	return out, nil
 }
 

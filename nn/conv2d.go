@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/preconv/preconv/gemm"
 	"github.com/preconv/preconv/tensor"
@@ -254,19 +255,19 @@ func (c *Conv2d) fastEligible(g *convGeom) bool {
 		g.dh == 1 && g.dw == 1 && g.groups == 1
 }
 
-// biasAct adds the bias and applies the fused activation per channel.
+// biasAct adds the bias and applies the fused activation per channel
+// (one vectorized pass per channel).
 func (c *Conv2d) biasAct(g *convGeom, dst []float32) {
 	if c.Bias == nil {
 		c.Act.apply(dst)
 		return
 	}
+	lo, hi, ok := c.Act.bounds()
+	if !ok {
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	}
 	for o := 0; o < g.cout; o++ {
-		row := dst[o*g.npix : (o+1)*g.npix]
-		b := c.Bias.Data[o]
-		for j := range row {
-			row[j] += b
-		}
-		c.Act.apply(row)
+		biasClamp(dst[o*g.npix:(o+1)*g.npix], c.Bias.Data[o], lo, hi)
 	}
 }
 

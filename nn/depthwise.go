@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // Depthwise (one input channel per group) convolution.
 //
 // Each input plane is first copied into a zero-padded, column-phase-split
@@ -113,7 +115,7 @@ func (c *Conv2d) depthwise(g *convGeom, dst, x []float32, threads int) {
 	d := newDwGeom(g, c.Pad[3])
 	lo, hi, ok := c.Act.bounds()
 	if !ok {
-		lo, hi = -float32(inf), float32(inf)
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	}
 	mult := g.og // output channels per input channel
 	taps := g.kh * g.kw
@@ -190,4 +192,20 @@ func dwRow9(out, src []float32, base int, off []int, w []float32, bias float32) 
 		s += w6*r6[i] + w7*r7[i] + w8*r8[i]
 		out[i] = s
 	}
+}
+
+// biasClampGo is the reference for biasClamp: v[i] = min(max(v[i]+bias,
+// lo), hi), NaN kept.
+func biasClampGo(v []float32, bias, lo, hi float32) {
+	for i, x := range v {
+		v[i] = min(max(x+bias, lo), hi)
+	}
+}
+
+// clampTo sets dst[i] = min(max(src[i], lo), hi), NaN kept, in one pass.
+func clampTo(dst, src []float32, lo, hi float32) {
+	if len(src) == 0 {
+		return
+	}
+	dwRows(dst, len(src), src, 0, 1, len(src), []int{0}, []float32{1}, 0, lo, hi)
 }

@@ -7,7 +7,8 @@ import "github.com/preconv/preconv/internal/cpu"
 // dwRowsAVX512 is dwRowsGo with pointers to the first elements of dst,
 // src, off and w, and ntaps = len(off) ≥ 1. It reads and writes no
 // element outside the ranges dwRowsGo indexes (the row tail uses masked
-// loads and stores). Defined in depthwise_amd64.s.
+// loads and stores). With one tap at offset 0, dst may be src (each
+// vector is loaded before it is stored). Defined in depthwise_amd64.s.
 //
 //go:noescape
 func dwRowsAVX512(dst *float32, ldd int, src *float32, rs, oh, ow int, off *int, ntaps int, w *float32, bias, lo, hi float32)
@@ -28,4 +29,14 @@ func dwRows(dst []float32, ldd int, src []float32, rs, oh, ow int, off []int, w 
 		}
 	}
 	dwRowsAVX512(&dst[0], ldd, &src[0], rs, oh, ow, &off[0], len(off), &w[0], bias, lo, hi)
+}
+
+// biasClamp sets v[i] = clamp(v[i] + bias, lo, hi) (see biasClampGo).
+func biasClamp(v []float32, bias, lo, hi float32) {
+	if !cpu.HasAVX512() || len(v) == 0 {
+		biasClampGo(v, bias, lo, hi)
+		return
+	}
+	off, w := [1]int{0}, [1]float32{1}
+	dwRowsAVX512(&v[0], len(v), &v[0], 0, 1, len(v), &off[0], 1, &w[0], bias, lo, hi)
 }

@@ -198,3 +198,39 @@ func BenchmarkDepthwise(b *testing.B) {
 		})
 	}
 }
+
+// TestActKeepsInfNaN: fused and standalone activations keep NaN and do not
+// clamp ±Inf beyond the activation's own bounds.
+func TestActKeepsInfNaN(t *testing.T) {
+	nan, pinf, ninf := float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))
+	x := tensor.FromData([]float32{nan, pinf, ninf, -1, 3, 7}, 1, 1, 1, 6)
+	for _, tc := range []struct {
+		op   Op
+		want []float32
+	}{
+		{&ReLU{}, []float32{nan, pinf, 0, 0, 3, 7}},
+		{NewReLU6(), []float32{nan, 6, 0, 0, 3, 6}},
+		{&Add{}, []float32{nan, pinf, ninf, -2, 6, 14}},
+		{&Add{Act: Act{Kind: ActReLU}}, []float32{nan, pinf, 0, 0, 6, 14}},
+	} {
+		in := []*tensor.Tensor{x}
+		if _, ok := tc.op.(*Add); ok {
+			in = append(in, x)
+		}
+		y, err := tc.op.Forward(nil, in...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range y.Data {
+			w := tc.want[i]
+			if !(v == w || (math.IsNaN(float64(v)) && math.IsNaN(float64(w)))) {
+				t.Errorf("%s%s: out[%d] = %g, want %g", tc.op.Type(), func() string {
+					if a, ok := tc.op.(*Add); ok {
+						return a.Act.String()
+					}
+					return ""
+				}(), i, v, w)
+			}
+		}
+	}
+}

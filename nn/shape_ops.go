@@ -100,13 +100,19 @@ func (a *Add) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) {
 	if _, err := a.OutShape(shapes...); err != nil {
 		return nil, err
 	}
-	out := in[0].Clone()
-	for _, t := range in[1:] {
-		for i, v := range t.Data {
-			out.Data[i] += v
+	// One pass for the first two inputs (no copy of in[0] first), then
+	// one per further input, then the vectorized clamp.
+	out := tensor.New(in[0].Shape...)
+	o, x, y := out.Data, in[0].Data[:len(out.Data)], in[1].Data[:len(out.Data)]
+	for i := range o {
+		o[i] = x[i] + y[i]
+	}
+	for _, t := range in[2:] {
+		for i, v := range t.Data[:len(o)] {
+			o[i] += v
 		}
 	}
-	a.Act.apply(out.Data)
+	a.Act.apply(o)
 	return out, nil
 }
 
