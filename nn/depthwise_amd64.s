@@ -6,7 +6,8 @@
 //
 // for oy in [0, oh), ox in [0, ow):
 //   dst[oy*ldd+ox] = clamp(bias + Σ_t w[t]*src[oy*rs+off[t]+ox], lo, hi)
-// 64 outputs (4 vectors) per step, then masked 16-wide steps for the rest.
+// 64 outputs (4 vectors, masked at the row end) per step; a row end of
+// up to 16 or 32 outputs uses 1 or 2 vectors.
 TEXT ·dwRowsAVX512(SB), NOSPLIT, $0-84
 	MOVQ dst+0(FP), DI           // DI = &dst[oy*ldd]
 	MOVQ ldd+8(FP), R15
@@ -28,29 +29,51 @@ TEXT ·dwRowsAVX512(SB), NOSPLIT, $0-84
 row:
 	XORQ DX, DX                  // DX = ox
 
-loop64:
-	MOVQ R14, AX
-	SUBQ DX, AX
-	CMPQ AX, $64
-	JLT  tail
-	VMOVAPS Z28, Z0              // out[ox:ox+16] = bias
-	VMOVAPS Z28, Z1              // out[ox+16:ox+32]
-	VMOVAPS Z28, Z2              // out[ox+32:ox+48]
-	VMOVAPS Z28, Z3              // out[ox+48:ox+64]
-	LEAQ (SI)(DX*4), R11         // R11 = &src[oy*rs+ox]
-	XORQ AX, AX                  // AX = t
+block:
+	MOVQ R14, CX
+	SUBQ DX, CX                  // CX = rem = ow - ox
+	JLE  rowdone
+	MOVQ $-1, AX
+	CMPQ CX, $64
+	JGE  masks
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX                      // AX = (1<<rem) - 1: lanes < rem of the 64
 
-tap64:
-	MOVQ (R8)(AX*8), R12         // off[t]
-	LEAQ (R11)(R12*4), R12       // &src[oy*rs+off[t]+ox]
+masks:
+	KMOVW AX, K1                 // lanes ox+0..15
+	SHRQ  $16, AX
+	KMOVW AX, K2                 // lanes ox+16..31
+	SHRQ  $16, AX
+	KMOVW AX, K3                 // lanes ox+32..47
+	SHRQ  $16, AX
+	KMOVW AX, K4                 // lanes ox+48..63
+	LEAQ  (SI)(DX*4), R11        // R11 = &src[oy*rs+ox]
+	XORQ  AX, AX                 // AX = t
+	VMOVAPS Z28, Z0              // acc[0:16] = bias
+	CMPQ  CX, $16
+	JLE   one
+	VMOVAPS Z28, Z1              // acc[16:32]
+	CMPQ  CX, $32
+	JLE   two
+	VMOVAPS Z28, Z2              // acc[32:48]
+	VMOVAPS Z28, Z3              // acc[48:64]
+
+four:	// up to 64 outputs
+	MOVQ (R8)(AX*8), R12          // off[t]
+	LEAQ (R11)(R12*4), R12         // &src[oy*rs+off[t]+ox]
 	VBROADCASTSS (R10)(AX*4), Z4 // w[t]
-	VFMADD231PS (R12), Z4, Z0
-	VFMADD231PS 64(R12), Z4, Z1
-	VFMADD231PS 128(R12), Z4, Z2
-	VFMADD231PS 192(R12), Z4, Z3
+	VMOVUPS.Z (R12), K1, Z5
+	VMOVUPS.Z 64(R12), K2, Z6
+	VMOVUPS.Z 128(R12), K3, Z7
+	VMOVUPS.Z 192(R12), K4, Z8
+	VFMADD231PS Z5, Z4, Z0
+	VFMADD231PS Z6, Z4, Z1
+	VFMADD231PS Z7, Z4, Z2
+	VFMADD231PS Z8, Z4, Z3
 	INCQ AX
 	CMPQ AX, R9
-	JLT  tap64
+	JLT  four
 	VMAXPS Z0, Z29, Z0           // max(v, lo), NaN kept
 	VMAXPS Z1, Z29, Z1
 	VMAXPS Z2, Z29, Z2
@@ -59,44 +82,43 @@ tap64:
 	VMINPS Z1, Z30, Z1
 	VMINPS Z2, Z30, Z2
 	VMINPS Z3, Z30, Z3
-	VMOVUPS Z0, (DI)(DX*4)
-	VMOVUPS Z1, 64(DI)(DX*4)
-	VMOVUPS Z2, 128(DI)(DX*4)
-	VMOVUPS Z3, 192(DI)(DX*4)
+	VMOVUPS Z0, K1, (DI)(DX*4)
+	VMOVUPS Z1, K2, 64(DI)(DX*4)
+	VMOVUPS Z2, K3, 128(DI)(DX*4)
+	VMOVUPS Z3, K4, 192(DI)(DX*4)
 	ADDQ $64, DX
-	JMP  loop64
+	JMP  block
 
-tail:
-	CMPQ DX, R14
-	JGE  rowdone
-	MOVQ R14, CX
-	SUBQ DX, CX                  // CX = ow - ox (> 0)
-	MOVL $0xFFFF, AX
-	CMPQ CX, $16
-	JGE  mask
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX                      // AX = (1<<(ow-ox)) - 1
-
-mask:
-	KMOVW AX, K1
-	VMOVAPS Z28, Z0
-	LEAQ (SI)(DX*4), R11
-	XORQ AX, AX                  // AX = t
-
-tap16:
+two:	// 17..32 outputs
 	MOVQ (R8)(AX*8), R12
 	LEAQ (R11)(R12*4), R12
-	VMOVUPS.Z (R12), K1, Z5      // src[oy*rs+off[t]+ox+i] for lanes i < ow-ox, else 0
+	VBROADCASTSS (R10)(AX*4), Z4
+	VMOVUPS.Z (R12), K1, Z5
+	VMOVUPS.Z 64(R12), K2, Z6
+	VFMADD231PS Z5, Z4, Z0
+	VFMADD231PS Z6, Z4, Z1
+	INCQ AX
+	CMPQ AX, R9
+	JLT  two
+	VMAXPS Z0, Z29, Z0
+	VMAXPS Z1, Z29, Z1
+	VMINPS Z0, Z30, Z0
+	VMINPS Z1, Z30, Z1
+	VMOVUPS Z0, K1, (DI)(DX*4)
+	VMOVUPS Z1, K2, 64(DI)(DX*4)
+	JMP  rowdone
+
+one:	// 1..16 outputs
+	MOVQ (R8)(AX*8), R12
+	LEAQ (R11)(R12*4), R12
+	VMOVUPS.Z (R12), K1, Z5
 	VFMADD231PS.BCST (R10)(AX*4), Z5, Z0
 	INCQ AX
 	CMPQ AX, R9
-	JLT  tap16
+	JLT  one
 	VMAXPS Z0, Z29, Z0
 	VMINPS Z0, Z30, Z0
 	VMOVUPS Z0, K1, (DI)(DX*4)
-	ADDQ $16, DX
-	JMP  tail
 
 rowdone:
 	ADDQ R15, DI
