@@ -443,3 +443,47 @@ func TestSafetensorsStateDict(t *testing.T) {
 		t.Errorf("resnet34 on resnet18 weights: %v", err)
 	}
 }
+
+// TestPixelsRejectsTap: the raw-pixel backbone has a single "tap"; any other
+// name is accepted silently today and recorded in the store spec.
+func TestPixelsRejectsTap(t *testing.T) {
+	knownBug(t, "setTap skips tap validation for pixels")
+	if b, err := backbone.Open(ctx, "pixels", backbone.Options{Tap: "features"}); err == nil {
+		t.Errorf("pixels with tap %q accepted", b.Tap)
+	}
+}
+
+// TestTFJSDigestIgnoresUnrelatedFiles: the weights digest of a TF.js
+// directory hashes every regular file in it, so a README or expected.json
+// next to model.json changes it (and invalidates every cached feature).
+func TestTFJSDigestIgnoresUnrelatedFiles(t *testing.T) {
+	knownBug(t, "digestDir hashes every file of the directory, not model.json + its weight shards")
+	dir := filepath.Join(t.TempDir(), "m")
+	copyDir(t, tfjsSmall, dir)
+	a, err := backbone.Open(ctx, dir, backbone.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "NOTES.txt"), []byte("hello"), 0o644)
+	b, err := backbone.Open(ctx, dir, backbone.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.WeightsDigest != b.WeightsDigest {
+		t.Error("adding NOTES.txt changed the weights digest")
+	}
+}
+
+// TestONNXPreprocessKeepsRatio: for an ONNX input of 112, the torchvision
+// preset should resize the short side to 128 and crop 112 (the 256/224
+// ratio), not resize to 256 and crop the central 112 (44% of the image).
+func TestONNXPreprocessKeepsRatio(t *testing.T) {
+	knownBug(t, "openONNX uses WithCrop(n) only, keeping resize_short 256")
+	b, err := backbone.Open(ctx, onnxSmall, backbone.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := b.Preprocess; p.ResizeShort != 128 || p.CropH != 112 {
+		t.Errorf("resize_short %d crop %d, want 128 and 112", p.ResizeShort, p.CropH)
+	}
+}
