@@ -310,3 +310,69 @@ func TestRunKeepsBackbonePreprocess(t *testing.T) {
 		t.Errorf("next default preprocessing: %v %v", pre.OutShape(), err)
 	}
 }
+
+// TestMetadataChangesReuse: renaming a file, copying it into the other class
+// or changing the valid fraction changes no features: nothing is computed,
+// and the store's records follow the new paths, labels and splits.
+func TestMetadataChangesReuse(t *testing.T) {
+	root := folder(t, 6)
+	out := filepath.Join(t.TempDir(), "store")
+	b := open(t, "pixels", backbone.Options{})
+	cfg := extract.Config{Data: root, Out: out, Size: 4, ValidFraction: 0.3, Workers: 1, Threads: 1}
+	run(t, cfg, b)
+
+	if err := os.Rename(filepath.Join(root, "cat", "imga.png"), filepath.Join(root, "cat", "renamed.png")); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(root, "cat", "imgb.png"))
+	os.WriteFile(filepath.Join(root, "dog", "copy-of-cat.png"), raw, 0o644)
+	cfg.ValidFraction = 0.7
+	r := run(t, cfg, b)
+	if r.Computed != 0 || r.Items != 14 {
+		t.Errorf("rename/copy/refraction: computed %d of %d (reasons %q)", r.Computed, r.Items, r.Reasons)
+	}
+	s, err := store.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := extract.LoadDataset(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]imageset.Item{}
+	for _, it := range ds.Items {
+		want[it.Rel] = it
+	}
+	for _, rec := range s.Records() {
+		it, ok := want[rec.Path]
+		if !ok {
+			t.Errorf("store has %q, not in the dataset", rec.Path)
+			continue
+		}
+		if rec.Failed != "" {
+			continue
+		}
+		if rec.Label != it.Label || rec.Split != it.Split {
+			t.Errorf("%s: store label %d split %q, dataset %d %q", rec.Path, rec.Label, rec.Split, it.Label, it.Split)
+		}
+	}
+	// The copy's features equal the original's.
+	var a, c int = -1, -1
+	for i := 0; i < s.Len(); i++ {
+		switch s.Record(i).Path {
+		case "cat/imgb.png":
+			a = i
+		case "dog/copy-of-cat.png":
+			c = i
+		}
+	}
+	if a < 0 || c < 0 {
+		t.Fatalf("records %d %d", a, c)
+	}
+	fa, fc := make([]float32, 48), make([]float32, 48)
+	s.Read([]int{a}, fa)
+	s.Read([]int{c}, fc)
+	if tensor.MaxRelErr(fc, fa) != 0 {
+		t.Error("copied image has other features")
+	}
+}
