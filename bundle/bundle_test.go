@@ -296,3 +296,25 @@ func TestPredictorWrongWeights(t *testing.T) {
 		t.Errorf("not a run: %v", err)
 	}
 }
+
+// FuzzRead: any run.json bytes: Read returns a Meta or an error wrapping
+// ErrNotRun (for malformed JSON), never panics.
+func FuzzRead(f *testing.F) {
+	f.Add([]byte(`{"format":1,"spec":{"model":"pixels"},"classes":["a","b"]}`))
+	f.Add([]byte(`{`))
+	f.Add([]byte(`{"history":[{"epoch":1}],"valid":{"items":3}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, bundle.MetaFile), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := bundle.Read(dir)
+		if err != nil && !errors.Is(err, bundle.ErrNotRun) {
+			t.Errorf("error %v does not wrap ErrNotRun", err)
+		}
+		if err == nil && m == nil {
+			t.Error("nil Meta without error")
+		}
+	})
+}
