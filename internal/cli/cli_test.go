@@ -273,3 +273,56 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("eval on a missing run: exit %d (%v)", r.code, r.err)
 	}
 }
+
+func TestPlanAndBenchTransferCLI(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeImages(t, data, 5)
+	r := run("plan", "--model", "../../model/tfjs/testdata/small", "--data", data, "--taps", "sep, out", "--pools", "none,avg,max", "--dtypes", "f32", "--sample", "3", "--threads", "1", "--json")
+	if r.code != 0 {
+		t.Fatalf("plan: %v", r.err)
+	}
+	var p struct {
+		Items      int `json:"items"`
+		Sample     int `json:"sample"`
+		Candidates []struct {
+			Tap, Pool, DType string
+		} `json:"candidates"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || p.Items != 10 || p.Sample != 3 || len(p.Candidates) != 2*3 {
+		t.Fatalf("plan json %+v %v: %.300s", p, err, r.stdout)
+	}
+	if p.Candidates[0].Tap != "sep" || p.Candidates[0].Pool != "" || p.Candidates[1].Pool != "avg" {
+		t.Errorf("candidates %+v", p.Candidates)
+	}
+	r = run("plan", "--model", "pixels", "--data", data, "--size", "4", "--pools", "none", "--dtypes", "f16")
+	if r.code != 0 || !strings.Contains(r.stdout, "pixels on 10 images") || !strings.Contains(r.stdout, "[3 4 4]") {
+		t.Errorf("plan text: %v\n%s", r.err, r.stdout)
+	}
+
+	r = run("bench", "transfer", "--model", "pixels", "--data", data, "--size", "4", "--epochs", "1", "--valid-fraction", "0.4", "--threads", "1", "--json", "--quiet")
+	if r.code != 0 {
+		t.Fatalf("bench transfer: %v\n%s", r.err, r.stderr)
+	}
+	var b struct {
+		Items     int     `json:"items"`
+		NaiveAcc  float64 `json:"naive_valid_accuracy"`
+		CachedAcc float64 `json:"cached_valid_accuracy"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || b.Items != 10 || b.NaiveAcc < 0 || b.NaiveAcc > 1 {
+		t.Errorf("bench transfer json %+v %v: %.300s", b, err, r.stdout)
+	}
+}
+
+func TestHumanUnits(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 KB", 1_500_000: "1.5 MB", 178e9: "178.0 GB", 3e15: "3000.0 TB"} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for s, want := range map[float64]string{0: "0s", 119: "119s", 120: "2.0 min", 7200: "2.0 h"} {
+		if got := humanDur(s); got != want {
+			t.Errorf("humanDur(%v) = %q, want %q", s, got, want)
+		}
+	}
+}
