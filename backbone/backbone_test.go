@@ -487,3 +487,22 @@ func TestONNXPreprocessKeepsRatio(t *testing.T) {
 		t.Errorf("resize_short %d crop %d, want 128 and 112", p.ResizeShort, p.CropH)
 	}
 }
+
+// TestFetchedRefs: torchvision names and nsfwjs refs go to their fetchers;
+// with a cancelled context and an empty cache nothing is downloaded and the
+// error says what to do instead.
+func TestFetchedRefs(t *testing.T) {
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, c2 := range []struct{ ref, want string }{
+		{"vgg16", "--arch vgg16"},
+		{"resnet18", "--arch resnet18"},
+		{"nsfwjs/mobilenet_v2", "nsfwjs/mobilenet_v2"},
+		{"inception_v3", "inception_v3"},
+	} {
+		_, err := backbone.Open(c, c2.ref, backbone.Options{CacheDir: t.TempDir()})
+		if !errors.Is(err, backbone.ErrModel) || !strings.Contains(err.Error(), c2.want) {
+			t.Errorf("Open(%q) with a cancelled context: %v (want ErrModel mentioning %q)", c2.ref, err, c2.want)
+		}
+	}
+}
