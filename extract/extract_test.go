@@ -376,3 +376,25 @@ func TestMetadataChangesReuse(t *testing.T) {
 		t.Error("copied image has other features")
 	}
 }
+
+func TestSeparateValidFolder(t *testing.T) {
+	tr, va := folder(t, 3), folder(t, 2)
+	// Different bytes from the train images, so no content key is shared.
+	writePNG(t, filepath.Join(va, "cat", "imga.png"), 0, 77, 16, 14)
+	writePNG(t, filepath.Join(va, "cat", "imgb.png"), 0, 78, 16, 14)
+	writePNG(t, filepath.Join(va, "dog", "imga.png"), 1, 79, 16, 14)
+	writePNG(t, filepath.Join(va, "dog", "imgb.png"), 1, 80, 16, 14)
+	out := filepath.Join(t.TempDir(), "store")
+	cfg := extract.Config{Data: tr, Valid: va, Out: out, Size: 4, Workers: 1, Threads: 1}
+	r := run(t, cfg, open(t, "pixels", backbone.Options{}))
+	if r.Items != 7+5 || r.Failed != 2 {
+		t.Errorf("%+v", r)
+	}
+	s, err := store.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Split("train").Len() != 6 || s.Split("valid").Len() != 4 {
+		t.Errorf("train %d valid %d, want 6 and 4", s.Split("train").Len(), s.Split("valid").Len())
+	}
+}
