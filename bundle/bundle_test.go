@@ -220,7 +220,10 @@ func checkPredict(t *testing.T, f *fixture, modelRef string) {
 		t.Errorf("broken image: %+v", preds[0])
 	}
 	want := storedProbs(t, f)
-	classIdx := map[string]int{"cat": 0, "dog": 1}
+	classIdx := map[string]int{}
+	for i, c := range p.Classes {
+		classIdx[c] = i
+	}
 	tol := 1e-6
 	for _, pr := range preds[1:] {
 		if pr.Error != "" || len(pr.Top) != 2 {
@@ -317,4 +320,48 @@ func FuzzRead(f *testing.F) {
 			t.Error("nil Meta without error")
 		}
 	})
+}
+
+// TestPredictRealJPEGs repeats the predict == extract check on the real
+// photos Debian's darknet package ships (JPEG decoding, large images,
+// resizing), when they are installed.
+func TestPredictRealJPEGs(t *testing.T) {
+	jpgs, _ := filepath.Glob("/usr/share/darknet/data/*.jpg")
+	if len(jpgs) < 4 {
+		t.Skip("needs /usr/share/darknet/data/*.jpg (apt-get install darknet)")
+	}
+	f := &fixture{model: "pixels"}
+	f.root = filepath.Join(t.TempDir(), "data")
+	for i, src := range jpgs {
+		cls := []string{"a", "b"}[i%2]
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(f.root, cls, filepath.Base(src))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f.paths = append(f.paths, dst)
+	}
+	dir := t.TempDir()
+	f.store, f.run = filepath.Join(dir, "store"), filepath.Join(dir, "run")
+	b, err := backbone.Open(ctx, "pixels", backbone.Options{Pool: "avg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := extract.Config{Data: f.root, Out: f.store, Size: 32, Workers: 2, Threads: 1}
+	ds, err := extract.LoadDataset(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := extract.Run(ctx, cfg, b, ds); err != nil || r.Computed != len(jpgs) {
+		t.Fatalf("extract: %+v %v", r, err)
+	}
+	if f.meta, err = bundle.Train(ctx, bundle.TrainOptions{Store: f.store, Out: f.run,
+		Config: train.Config{Epochs: 2, BatchSize: 2, Seed: 1, Threads: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	checkPredict(t, f, "")
 }
