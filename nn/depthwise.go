@@ -94,10 +94,7 @@ func (d *dwGeom) fill(g *convGeom, buf, x []float32) {
 				src := in[q+lo*sw-g.pl:]
 				dst := ph[lo:hi]
 				if sw == 2 {
-					src = src[:2*len(dst)-1]
-					for j := range dst {
-						dst[j] = src[2*j]
-					}
+					evens(dst, src)
 				} else {
 					for j := range dst {
 						dst[j] = src[j*sw]
@@ -208,4 +205,15 @@ func clampTo(dst, src []float32, lo, hi float32) {
 		return
 	}
 	dwRows(dst, len(src), src, 0, 1, len(src), []int{0}, []float32{1}, 0, lo, hi)
+}
+
+// evensGo is the reference for evens: dst[j] = src[2j].
+func evensGo(dst, src []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	src = src[:2*len(dst)-1]
+	for j := range dst {
+		dst[j] = src[2*j]
+	}
 }

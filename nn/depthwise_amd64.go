@@ -40,3 +40,23 @@ func biasClamp(v []float32, bias, lo, hi float32) {
 	off, w := [1]int{0}, [1]float32{1}
 	dwRowsAVX512(&v[0], len(v), &v[0], 0, 1, len(v), &off[0], 1, &w[0], bias, lo, hi)
 }
+
+// evensAVX512 sets dst[j] = src[2j] for j in [0, n), reading src[:2n−1]
+// only. Defined in depthwise_amd64.s.
+//
+//go:noescape
+func evensAVX512(dst, src *float32, n int)
+
+// evens sets dst[j] = src[2j] for every j in dst; src needs 2·len(dst)−1
+// elements.
+func evens(dst, src []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = src[2*len(dst)-2]
+	if !cpu.HasAVX512() {
+		evensGo(dst, src)
+		return
+	}
+	evensAVX512(&dst[0], &src[0], len(dst))
+}

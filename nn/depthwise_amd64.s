@@ -129,3 +129,66 @@ rowdone:
 done:
 	VZEROUPPER
 	RET
+
+// evensIdx selects the even elements of the 32 floats in two vectors.
+DATA evensIdx<>+0(SB)/4, $0
+DATA evensIdx<>+4(SB)/4, $2
+DATA evensIdx<>+8(SB)/4, $4
+DATA evensIdx<>+12(SB)/4, $6
+DATA evensIdx<>+16(SB)/4, $8
+DATA evensIdx<>+20(SB)/4, $10
+DATA evensIdx<>+24(SB)/4, $12
+DATA evensIdx<>+28(SB)/4, $14
+DATA evensIdx<>+32(SB)/4, $16
+DATA evensIdx<>+36(SB)/4, $18
+DATA evensIdx<>+40(SB)/4, $20
+DATA evensIdx<>+44(SB)/4, $22
+DATA evensIdx<>+48(SB)/4, $24
+DATA evensIdx<>+52(SB)/4, $26
+DATA evensIdx<>+56(SB)/4, $28
+DATA evensIdx<>+60(SB)/4, $30
+GLOBL evensIdx<>(SB), RODATA|NOPTR, $64
+
+// func evensAVX512(dst, src *float32, n int)
+//
+// for j in [0, n): dst[j] = src[2*j]; reads src[0 : 2n-1] only (masked
+// loads at the end).
+TEXT ·evensAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VMOVDQU32 evensIdx<>(SB), Z31
+
+loop16:
+	CMPQ CX, $16
+	JLE  last
+	VMOVUPS (SI), Z0             // src[2j : 2j+16]
+	VPERMT2PS 64(SI), Z31, Z0    // Z0 = src[2j], src[2j+2], ..., src[2j+30]
+	VMOVUPS Z0, (DI)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  loop16
+
+last:	// 1 <= CX <= 16 outputs left (or none)
+	TESTQ CX, CX
+	JLE  done2
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K3                 // output lanes < CX
+	LEAQ -1(CX)(CX*1), CX        // 2n-1 inputs to read
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX                      // (1<<(2n-1)) - 1
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VPERMT2PS Z1, Z31, Z0
+	VMOVUPS Z0, K3, (DI)
+
+done2:
+	VZEROUPPER
+	RET

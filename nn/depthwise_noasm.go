@@ -9,3 +9,6 @@ func dwRows(dst []float32, ldd int, src []float32, rs, oh, ow int, off []int, w 
 
 // biasClamp is biasClampGo (no assembly in this build).
 func biasClamp(v []float32, bias, lo, hi float32) { biasClampGo(v, bias, lo, hi) }
+
+// evens is evensGo (no assembly in this build).
+func evens(dst, src []float32) { evensGo(dst, src) }

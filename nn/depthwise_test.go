@@ -234,3 +234,30 @@ func TestActKeepsInfNaN(t *testing.T) {
 		}
 	}
 }
+
+// TestEvens checks the stride-2 column gather against evensGo's
+// definition for lengths around the vector size, with src exactly
+// 2n−1 long (so an over-read would fault) and a guard after dst.
+func TestEvens(t *testing.T) {
+	for n := 0; n <= 70; n++ {
+		for _, disable := range []func() func(){func() func() { return func() {} }, cpu.DisableAVX512} {
+			restore := disable()
+			src := make([]float32, max(0, 2*n-1))
+			for i := range src {
+				src[i] = float32(i) + 0.5
+			}
+			dst := make([]float32, n+1)
+			dst[n] = -1
+			evens(dst[:n], src)
+			restore()
+			for j := 0; j < n; j++ {
+				if dst[j] != float32(2*j)+0.5 {
+					t.Fatalf("n %d: dst[%d] = %g, want %g", n, j, dst[j], float32(2*j)+0.5)
+				}
+			}
+			if dst[n] != -1 {
+				t.Fatalf("n %d: guard overwritten", n)
+			}
+		}
+	}
+}
