@@ -24,7 +24,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/preconv/preconv/imageset"
@@ -202,13 +201,13 @@ func openTFJS(path string) (*Backbone, error) {
 	if !isDir(path) {
 		dir = filepath.Dir(path)
 	}
-	d, err := digestDir(dir)
+	d, err := digestTFJS(dir)
 	if err != nil {
 		return nil, err
 	}
 	pre, _ := imageset.Named("unit")
-	if len(g.InputShape) == 3 && g.InputShape[1] > 0 {
-		pre = pre.WithSize(g.InputShape[1])
+	if len(g.InputShape) == 3 && g.InputShape[1] > 0 && g.InputShape[2] > 0 {
+		pre.ResizeShort, pre.ResizeH, pre.ResizeW = 0, g.InputShape[1], g.InputShape[2]
 	}
 	arch := g.Name
 	return &Backbone{Name: filepath.Base(dir), Arch: arch, Source: path, WeightsDigest: d, Preprocess: pre,
@@ -232,24 +231,18 @@ func digestFiles(paths ...string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// digestDir hashes every regular file of dir (not recursive) by name order,
-// names included, so a renamed shard changes the digest.
-func digestDir(dir string) (string, error) {
-	ents, err := os.ReadDir(dir)
+// digestTFJS hashes a TF.js model: model.json (or the npm-bundled
+// model.min.js) and the weight shards it names, in manifest order. Other
+// files in the directory (notes, READMEs) do not change the digest.
+func digestTFJS(dir string) (string, error) {
+	files, err := tfjs.WeightFiles(dir)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrModel, err)
 	}
-	var names []string
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
 	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s\x00", n)
-		f, err := os.Open(filepath.Join(dir, n))
+	for _, p := range files {
+		fmt.Fprintf(h, "%s\x00", filepath.Base(p))
+		f, err := os.Open(p)
 		if err != nil {
 			return "", fmt.Errorf("%w: %w", ErrModel, err)
 		}
@@ -282,11 +275,14 @@ func (b *Backbone) setTap(tap, pool string) error {
 	if tap == "" {
 		tap = b.Full.Output
 	}
-	b.Tap, b.Pool = tap, pool
 	if b.Arch == "pixels" {
-		b.Graph = b.Full
+		if tap != "pixels" {
+			return fmt.Errorf("%w: the pixels backbone has no layers: tap %q (leave --tap empty)", ErrModel, tap)
+		}
+		b.Tap, b.Pool, b.Graph = tap, pool, b.Full
 		return nil
 	}
+	b.Tap, b.Pool = tap, pool
 	if _, err := b.Full.Resolve(tap); err != nil {
 		return fmt.Errorf("%w: tap %q: %w (run 'preconv inspect' to list layers)", ErrModel, tap, err)
 	}

@@ -143,7 +143,6 @@ func TestTFJS(t *testing.T) {
 // WithSize(g.InputShape[1]), a square 11×11, ignoring the width. Set
 // PRECONV_KNOWN_BUGS=1 to run it.
 func TestTFJSPreprocessMatchesInput(t *testing.T) {
-	knownBug(t, "openTFJS makes a square preprocessing from InputShape[1] only")
 	b, err := backbone.Open(ctx, tfjsSmall, backbone.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -447,7 +446,6 @@ func TestSafetensorsStateDict(t *testing.T) {
 // TestPixelsRejectsTap: the raw-pixel backbone has a single "tap"; any other
 // name is accepted silently today and recorded in the store spec.
 func TestPixelsRejectsTap(t *testing.T) {
-	knownBug(t, "setTap skips tap validation for pixels")
 	if b, err := backbone.Open(ctx, "pixels", backbone.Options{Tap: "features"}); err == nil {
 		t.Errorf("pixels with tap %q accepted", b.Tap)
 	}
@@ -457,7 +455,6 @@ func TestPixelsRejectsTap(t *testing.T) {
 // directory hashes every regular file in it, so a README or expected.json
 // next to model.json changes it (and invalidates every cached feature).
 func TestTFJSDigestIgnoresUnrelatedFiles(t *testing.T) {
-	knownBug(t, "digestDir hashes every file of the directory, not model.json + its weight shards")
 	dir := filepath.Join(t.TempDir(), "m")
 	copyDir(t, tfjsSmall, dir)
 	a, err := backbone.Open(ctx, dir, backbone.Options{})
@@ -478,7 +475,6 @@ func TestTFJSDigestIgnoresUnrelatedFiles(t *testing.T) {
 // preset should resize the short side to 128 and crop 112 (the 256/224
 // ratio), not resize to 256 and crop the central 112 (44% of the image).
 func TestONNXPreprocessKeepsRatio(t *testing.T) {
-	knownBug(t, "openONNX uses WithCrop(n) only, keeping resize_short 256")
 	b, err := backbone.Open(ctx, onnxSmall, backbone.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package backbone
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/preconv/preconv/imageset"
@@ -18,8 +19,9 @@ func openONNX(path string) (*Backbone, error) {
 		return nil, err
 	}
 	pre, _ := imageset.Named("torchvision")
-	if len(g.InputShape) == 3 && g.InputShape[1] > 0 && g.InputShape[1] != 224 {
-		pre = pre.WithCrop(g.InputShape[1])
+	if n := g.InputShape; len(n) == 3 && n[1] > 0 && n[1] != 224 {
+		// Keep torchvision's resize/crop ratio (256/224) at the model's size.
+		pre = pre.WithSize(int(math.Round(float64(n[1])*256/224))).WithCrop(n[1])
 	}
 	return &Backbone{Name: filepath.Base(path), Arch: "onnx", Source: path, WeightsDigest: d, Preprocess: pre, Full: g}, nil
 }

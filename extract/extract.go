@@ -8,6 +8,8 @@ package extract
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,8 +131,9 @@ func Preprocessing(cfg Config, b *backbone.Backbone) (imageset.Preprocess, error
 
 // Spec returns the store spec of extracting with b and pre.
 func Spec(b *backbone.Backbone, pre imageset.Preprocess, dtype string) (store.Spec, error) {
-	b.Preprocess = pre
-	shape, err := b.FeatureShape()
+	bc := *b // do not change the caller's backbone
+	bc.Preprocess = pre
+	shape, err := bc.FeatureShape()
 	if err != nil {
 		return store.Spec{}, err
 	}
@@ -160,8 +163,10 @@ func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dat
 	for i, it := range ds.Items {
 		refs[i] = store.ItemRef{Key: it.SHA256, Path: it.Rel, Label: it.Label, Split: it.Split}
 		if it.SHA256 == "" {
-			// An unreadable file: it gets a unique key so it is retried, and fails below.
-			refs[i].Key = strings.Repeat("0", 64)
+			// An unreadable file: a key of its path (never a content hash of
+			// real bytes), so it is retried next run and fails below.
+			sum := sha256.Sum256([]byte("unreadable\x00" + it.Path))
+			refs[i].Key = hex.EncodeToString(sum[:])
 		}
 	}
 	var sopts []store.Option

@@ -297,7 +297,6 @@ func knownBug(t *testing.T, what string) {
 // TestRunKeepsBackbonePreprocess: a Run with --size must not change the
 // caller's backbone, or the next Run without --size inherits the old size.
 func TestRunKeepsBackbonePreprocess(t *testing.T) {
-	knownBug(t, "extract.Spec assigns b.Preprocess = pre")
 	root := folder(t, 2)
 	b := open(t, "pixels", backbone.Options{})
 	before := b.Preprocess.Key()

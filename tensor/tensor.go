@@ -84,9 +84,12 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	shape = append([]int(nil), shape...)
 	infer, n := -1, 1
 	for i, d := range shape {
-		if d == -1 {
+		if d == -1 && infer < 0 {
 			infer = i
 			continue
+		}
+		if d < 0 {
+			panic(fmt.Sprintf("tensor: cannot reshape %v to %v: at most one -1 and no other negative size", t.Shape, shape))
 		}
 		n *= d
 	}

@@ -48,6 +48,9 @@ type Result struct {
 
 // Run runs both paths on the dataset with backbone b.
 func Run(ctx context.Context, o Options, b *backbone.Backbone, ds *imageset.Dataset) (*Result, error) {
+	if o.Extract.DType == "f16" {
+		return nil, fmt.Errorf("transfer: use f32 features so both paths see the same numbers")
+	}
 	logf := o.Log
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -168,15 +171,7 @@ type plain struct{ train.Dataset }
 
 // features runs the backbone over items into an in-memory dataset.
 func features(ctx context.Context, b *backbone.Backbone, e *nn.Exec, pre imageset.Preprocess, ecfg extract.Config, items []imageset.Item, classes []string) (*train.MemDataset, error) {
-	shape, err := b.FeatureShape()
-	if err != nil {
-		return nil, err
-	}
-	d := 1
-	for _, s := range shape {
-		d *= s
-	}
-	m := &train.MemDataset{Shape: shape, ClassNames: classes}
+	m := &train.MemDataset{ClassNames: classes}
 	batch := ecfg.Batch
 	if batch <= 0 {
 		batch = 8
@@ -192,9 +187,7 @@ func features(ctx context.Context, b *backbone.Backbone, e *nn.Exec, pre imagese
 		if err != nil {
 			return nil, err
 		}
-		if ecfg.DType == "f16" {
-			return nil, fmt.Errorf("transfer: use f32 features to compare both paths exactly")
-		}
+		m.Shape = append([]int(nil), y.Shape[1:]...)
 		m.X = append(m.X, y.Data...)
 		m.Labels = append(m.Labels, bt.Labels...)
 	}

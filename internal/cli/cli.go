@@ -90,6 +90,9 @@ func ExitCode(err error) int {
 // Run executes the command line args (without the program name).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if len(args) >= 2 && args[0] == "help" {
+		return Run(ctx, append(args[1:], "-h"), stdin, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printCommands(stdout)
 		if len(args) == 0 {
