@@ -21,7 +21,7 @@ func openONNX(path string) (*Backbone, error) {
 	pre, _ := imageset.Named("torchvision")
 	if n := g.InputShape; len(n) == 3 && n[1] > 0 && n[1] != 224 {
 		// Keep torchvision's resize/crop ratio (256/224) at the model's size.
-		pre = pre.WithSize(int(math.Round(float64(n[1])*256/224))).WithCrop(n[1])
+		pre = pre.WithSize(int(math.Round(float64(n[1]) * 256 / 224))).WithCrop(n[1])
 	}
 	return &Backbone{Name: filepath.Base(path), Arch: "onnx", Source: path, WeightsDigest: d, Preprocess: pre, Full: g}, nil
 }
