@@ -252,7 +252,8 @@ func TestDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	type line struct {
-		Computed, Reused int
+		Computed   int
+		Reused     int     `json:"reused_or_kept"`
 		ValidAcc         float64 `json:"valid_accuracy"`
 		ValidItems       int     `json:"valid_items"`
 	}
