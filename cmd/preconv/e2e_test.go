@@ -254,8 +254,8 @@ func TestDemo(t *testing.T) {
 	type line struct {
 		Computed   int
 		Reused     int     `json:"reused_or_kept"`
-		ValidAcc         float64 `json:"valid_accuracy"`
-		ValidItems       int     `json:"valid_items"`
+		ValidAcc   float64 `json:"valid_accuracy"`
+		ValidItems int     `json:"valid_items"`
 	}
 	type result struct {
 		Backbone, Pixels line
