@@ -49,10 +49,10 @@ func newDwGeom(g *convGeom, padR int) dwGeom {
 	return d
 }
 
-// fill writes input plane x (h × w) into buf (d.rows × d.rowLen), zero
-// padded by pt rows on top and pl columns on the left, columns split into
-// stride phases.
-func (d *dwGeom) fill(g *convGeom, buf, x []float32) {
+// fill writes input plane x (h × w, rows ld floats apart) into buf
+// (d.rows × d.rowLen), zero padded by pt rows on top and pl columns on the
+// left, columns split into stride phases.
+func (d *dwGeom) fill(g *convGeom, buf, x []float32, ld int) {
 	pw, sw := d.rowLen, g.sw
 	for r := 0; r < d.rows; r++ {
 		row := buf[r*pw : (r+1)*pw]
@@ -61,7 +61,7 @@ func (d *dwGeom) fill(g *convGeom, buf, x []float32) {
 			clear(row)
 			continue
 		}
-		in := x[iy*g.w : (iy+1)*g.w]
+		in := x[iy*ld : iy*ld+g.w]
 		if sw == 1 {
 			clear(row[:g.pl])
 			copy(row[g.pl:], in)
@@ -120,7 +120,7 @@ func (c *Conv2d) depthwise(g *convGeom, dst, x []float32, threads int) {
 	work := func(ci int) {
 		buf := getScratch(d.rows*d.rowLen + 1)
 		b := (*buf)[:d.rows*d.rowLen]
-		d.fill(g, b, x[ci*plane:(ci+1)*plane])
+		d.fill(g, b, x[ci*plane:(ci+1)*plane], g.w)
 		for o := ci * mult; o < (ci+1)*mult; o++ {
 			var bias float32
 			if c.Bias != nil {

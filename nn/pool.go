@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/preconv/preconv/tensor"
 )
@@ -124,29 +125,28 @@ func (p *MaxPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 			}
 			return
 		}
-		for oy := 0; oy < g.oh; oy++ {
-			for ox := 0; ox < g.ow; ox++ {
-				m := float32(-inf)
-				found := false
-				for ky := 0; ky < g.kh; ky++ {
-					iy := oy*g.sh - g.pt + ky*g.dh
-					if iy < 0 || iy >= g.h {
+		at := func(oy, ox int) {
+			m := float32(-inf)
+			found := false
+			for ky := 0; ky < g.kh; ky++ {
+				iy := oy*g.sh - g.pt + ky*g.dh
+				if iy < 0 || iy >= g.h {
+					continue
+				}
+				for kx := 0; kx < g.kw; kx++ {
+					ix := ox*g.sw - g.pl + kx*g.dw
+					if ix < 0 || ix >= g.w {
 						continue
 					}
-					for kx := 0; kx < g.kw; kx++ {
-						ix := ox*g.sw - g.pl + kx*g.dw
-						if ix < 0 || ix >= g.w {
-							continue
-						}
-						v := src[iy*g.w+ix]
-						if !found || v > m || v != v {
-							m, found = v, true
-						}
+					v := src[iy*g.w+ix]
+					if !found || v > m || v != v {
+						m, found = v, true
 					}
 				}
-				dst[oy*g.ow+ox] = m
 			}
+			dst[oy*g.ow+ox] = m
 		}
+		g.pooled(dst, src, nil, at)
 	})
 	return out, nil
 }
@@ -200,32 +200,116 @@ func (p *AvgPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 	x := in[0]
 	out := tensor.New(g.n, g.c, g.oh, g.ow)
 	outer, _ := e.split(g.n * g.c)
+	// Interior windows are averaged by the depthwise tap kernel with
+	// weights 1/(KH·KW); at recomputes the border ones exactly.
+	w := make([]float32, g.kh*g.kw)
+	for i := range w {
+		w[i] = 1 / float32(len(w))
+	}
 	parallelFor(g.n*g.c, outer, func(pl int) {
 		src := x.Data[pl*g.h*g.w : (pl+1)*g.h*g.w]
 		dst := out.Data[pl*g.oh*g.ow : (pl+1)*g.oh*g.ow]
-		for oy := 0; oy < g.oh; oy++ {
+		at := func(oy, ox int) {
 			y0 := oy*g.sh - g.pt
 			y1 := min(y0+g.kh, g.h+g.pb)
-			for ox := 0; ox < g.ow; ox++ {
-				x0 := ox*g.sw - g.pl
-				x1 := min(x0+g.kw, g.w+g.pr)
-				size := (y1 - y0) * (x1 - x0)
-				ya, yb, xa, xb := max(y0, 0), min(y1, g.h), max(x0, 0), min(x1, g.w)
-				var s float32
-				for iy := ya; iy < yb; iy++ {
-					for _, v := range src[iy*g.w+xa : iy*g.w+xb] {
-						s += v
-					}
+			x0 := ox*g.sw - g.pl
+			x1 := min(x0+g.kw, g.w+g.pr)
+			size := (y1 - y0) * (x1 - x0)
+			ya, yb, xa, xb := max(y0, 0), min(y1, g.h), max(x0, 0), min(x1, g.w)
+			var s float32
+			for iy := ya; iy < yb; iy++ {
+				for _, v := range src[iy*g.w+xa : iy*g.w+xb] {
+					s += v
 				}
-				if !p.CountIncludePad {
-					size = (yb - ya) * (xb - xa)
-				}
-				if size > 0 {
-					s /= float32(size)
-				}
-				dst[oy*g.ow+ox] = s
 			}
+			if !p.CountIncludePad {
+				size = (yb - ya) * (xb - xa)
+			}
+			if size > 0 {
+				s /= float32(size)
+			}
+			dst[oy*g.ow+ox] = s
 		}
+		g.pooled(dst, src, w, at)
 	})
 	return out, nil
+}
+
+// pooled fills dst (oh × ow) for one plane src (h × w): the outputs whose
+// window lies inside the unpadded input ("interior") in one vectorized pass
+// over a dwGeom plane buffer (taps weighted by avgW and summed by dwRows,
+// or their maximum by maxRows when avgW is nil), then every other output by
+// at(oy, ox), the exact scalar definition.
+func (g *poolGeom) pooled(dst, src, avgW []float32, at func(oy, ox int)) {
+	// Interior: oy·sh − pt ≥ 0 and oy·sh − pt + dh·(kh−1) < h (same for x).
+	span := func(o, s, p, k, d, in int) (lo, hi int) {
+		lo = (p + s - 1) / s
+		if last := in + p - d*(k-1) - 1; last >= 0 {
+			hi = last/s + 1
+		}
+		return min(lo, o), max(min(hi, o), min(lo, o))
+	}
+	yLo, yHi := span(g.oh, g.sh, g.pt, g.kh, g.dh, g.h)
+	xLo, xHi := span(g.ow, g.sw, g.pl, g.kw, g.dw, g.w)
+	if yHi > yLo && xHi > xLo {
+		// The interior as a pad-free conv over the input window starting at
+		// the first interior window's corner (y0, x0).
+		y0, x0 := yLo*g.sh-g.pt, xLo*g.sw-g.pl
+		cg := convGeom{oh: yHi - yLo, ow: xHi - xLo, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw}
+		cg.h = (cg.oh-1)*g.sh + (g.kh-1)*g.dh + 1
+		cg.w = (cg.ow-1)*g.sw + (g.kw-1)*g.dw + 1
+		win := src[y0*g.w+x0:]
+		out := dst[yLo*g.ow+xLo:]
+		var buf *[]float32
+		var d dwGeom
+		b := win
+		if g.sw == 1 {
+			d = newDwGeom(&cg, g.w-cg.w) // rows g.w apart: read in place
+		} else {
+			d = newDwGeom(&cg, 0) // columns split into stride phases
+			buf = getScratch(d.rows * d.rowLen)
+			b = (*buf)[:d.rows*d.rowLen]
+			d.fill(&cg, b, win, g.w)
+		}
+		if avgW != nil {
+			dwRows(out, g.ow, b, d.rs, cg.oh, cg.ow, d.off, avgW, 0, float32(math.Inf(-1)), float32(math.Inf(1)))
+		} else {
+			maxRows(out, g.ow, b, d.rs, cg.oh, cg.ow, d.off)
+		}
+		if buf != nil {
+			putScratch(buf)
+		}
+	} else {
+		yLo, yHi, xLo, xHi = 0, 0, 0, 0
+	}
+	for oy := 0; oy < g.oh; oy++ {
+		if oy >= yLo && oy < yHi {
+			for ox := 0; ox < xLo; ox++ {
+				at(oy, ox)
+			}
+			for ox := xHi; ox < g.ow; ox++ {
+				at(oy, ox)
+			}
+			continue
+		}
+		for ox := 0; ox < g.ow; ox++ {
+			at(oy, ox)
+		}
+	}
+}
+
+// maxRows is dwRows with the maximum of the taps (NaN wins) instead of
+// their weighted sum, and no clamp.
+func maxRows(dst []float32, ldd int, src []float32, rs, oh, ow int, off []int) {
+	for oy := 0; oy < oh; oy++ {
+		out := dst[oy*ldd : oy*ldd+ow]
+		base := oy * rs
+		copy(out, src[base+off[0]:])
+		for _, o := range off[1:] {
+			in := src[base+o : base+o+len(out)]
+			for i, v := range in {
+				out[i] = max(out[i], v)
+			}
+		}
+	}
 }
