@@ -70,14 +70,14 @@ func TestPoolsMatchNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	type pc struct {
 		h, w, k, s, d int
-		pad          [4]int
-		ceil, incl   bool
+		pad           [4]int
+		ceil, incl    bool
 	}
 	cases := []pc{
-		{h: 35, w: 35, k: 3, s: 1, d: 1, pad: [4]int{1, 1, 1, 1}},              // Inception avg 'same'
-		{h: 35, w: 35, k: 3, s: 1, d: 1, pad: [4]int{1, 1, 1, 1}, incl: true},  // torchvision avg
-		{h: 35, w: 35, k: 3, s: 2, d: 1},                                        // Inception max 'valid'
-		{h: 112, w: 112, k: 3, s: 2, d: 1, pad: [4]int{1, 1, 1, 1}},            // ResNet max
+		{h: 35, w: 35, k: 3, s: 1, d: 1, pad: [4]int{1, 1, 1, 1}},             // Inception avg 'same'
+		{h: 35, w: 35, k: 3, s: 1, d: 1, pad: [4]int{1, 1, 1, 1}, incl: true}, // torchvision avg
+		{h: 35, w: 35, k: 3, s: 2, d: 1},                                      // Inception max 'valid'
+		{h: 112, w: 112, k: 3, s: 2, d: 1, pad: [4]int{1, 1, 1, 1}},           // ResNet max
 		{h: 20, w: 37, k: 3, s: 2, d: 1, pad: [4]int{0, 0, 1, 1}, ceil: true},
 		{h: 9, w: 70, k: 2, s: 1, d: 2, pad: [4]int{1, 0, 0, 1}},
 		{h: 8, w: 8, k: 5, s: 3, d: 1, pad: [4]int{2, 2, 2, 2}, ceil: true, incl: true},
