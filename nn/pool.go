@@ -109,6 +109,7 @@ func (p *MaxPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 	x := in[0]
 	out := tensor.New(g.n, g.c, g.oh, g.ow)
 	outer, _ := e.split(g.n * g.c)
+	pp := g.plan()
 	parallelFor(g.n*g.c, outer, func(pl int) {
 		src := x.Data[pl*g.h*g.w : (pl+1)*g.h*g.w]
 		dst := out.Data[pl*g.oh*g.ow : (pl+1)*g.oh*g.ow]
@@ -146,7 +147,7 @@ func (p *MaxPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 			}
 			dst[oy*g.ow+ox] = m
 		}
-		g.pooled(dst, src, nil, at)
+		pp.run(dst, src, nil, at)
 	})
 	return out, nil
 }
@@ -200,6 +201,7 @@ func (p *AvgPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 	x := in[0]
 	out := tensor.New(g.n, g.c, g.oh, g.ow)
 	outer, _ := e.split(g.n * g.c)
+	pp := g.plan()
 	// Interior windows are averaged by the depthwise tap kernel with
 	// weights 1/(KH·KW); at recomputes the border ones exactly.
 	w := make([]float32, g.kh*g.kw)
@@ -230,18 +232,25 @@ func (p *AvgPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 			}
 			dst[oy*g.ow+ox] = s
 		}
-		g.pooled(dst, src, w, at)
+		pp.run(dst, src, w, at)
 	})
 	return out, nil
 }
 
-// pooled fills dst (oh × ow) for one plane src (h × w): the outputs whose
-// window lies inside the unpadded input ("interior") in one vectorized pass
-// over a dwGeom plane buffer (taps weighted by avgW and summed by dwRows,
-// or their maximum by maxRows when avgW is nil), then every other output by
-// at(oy, ox), the exact scalar definition.
-func (g *poolGeom) pooled(dst, src, avgW []float32, at func(oy, ox int)) {
-	// Interior: oy·sh − pt ≥ 0 and oy·sh − pt + dh·(kh−1) < h (same for x).
+// poolPlan is the per-op part of pooled: the interior output ranges and
+// the tap layout, shared by every plane.
+type poolPlan struct {
+	g                  *poolGeom
+	yLo, yHi, xLo, xHi int // interior outputs: [yLo, yHi) × [xLo, xHi)
+	y0, x0             int // input corner of the first interior window
+	cg                 convGeom
+	d                  dwGeom
+	inPlace            bool // stride-1 columns: taps read the input rows directly
+}
+
+// plan computes g's interior: the outputs whose window lies inside the
+// unpadded input (oy·sh − pt ≥ 0 and oy·sh − pt + dh·(kh−1) < h, same for x).
+func (g *poolGeom) plan() *poolPlan {
 	span := func(o, s, p, k, d, in int) (lo, hi int) {
 		lo = (p + s - 1) / s
 		if last := in + p - d*(k-1) - 1; last >= 0 {
@@ -249,45 +258,60 @@ func (g *poolGeom) pooled(dst, src, avgW []float32, at func(oy, ox int)) {
 		}
 		return min(lo, o), max(min(hi, o), min(lo, o))
 	}
-	yLo, yHi := span(g.oh, g.sh, g.pt, g.kh, g.dh, g.h)
-	xLo, xHi := span(g.ow, g.sw, g.pl, g.kw, g.dw, g.w)
-	if yHi > yLo && xHi > xLo {
-		// The interior as a pad-free conv over the input window starting at
-		// the first interior window's corner (y0, x0).
-		y0, x0 := yLo*g.sh-g.pt, xLo*g.sw-g.pl
-		cg := convGeom{oh: yHi - yLo, ow: xHi - xLo, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw}
-		cg.h = (cg.oh-1)*g.sh + (g.kh-1)*g.dh + 1
-		cg.w = (cg.ow-1)*g.sw + (g.kw-1)*g.dw + 1
-		win := src[y0*g.w+x0:]
-		out := dst[yLo*g.ow+xLo:]
+	pp := &poolPlan{g: g}
+	pp.yLo, pp.yHi = span(g.oh, g.sh, g.pt, g.kh, g.dh, g.h)
+	pp.xLo, pp.xHi = span(g.ow, g.sw, g.pl, g.kw, g.dw, g.w)
+	if pp.yHi <= pp.yLo || pp.xHi <= pp.xLo {
+		pp.yLo, pp.yHi, pp.xLo, pp.xHi = 0, 0, 0, 0
+		return pp
+	}
+	// The interior as a pad-free conv over the input window starting at
+	// (y0, x0).
+	pp.y0, pp.x0 = pp.yLo*g.sh-g.pt, pp.xLo*g.sw-g.pl
+	cg := convGeom{oh: pp.yHi - pp.yLo, ow: pp.xHi - pp.xLo, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw}
+	cg.h = (cg.oh-1)*g.sh + (g.kh-1)*g.dh + 1
+	cg.w = (cg.ow-1)*g.sw + (g.kw-1)*g.dw + 1
+	pp.cg = cg
+	pp.inPlace = g.sw == 1
+	if pp.inPlace {
+		pp.d = newDwGeom(&pp.cg, g.w-cg.w) // rows g.w apart, read in place
+	} else {
+		pp.d = newDwGeom(&pp.cg, 0) // columns split into stride phases
+	}
+	return pp
+}
+
+// run fills dst (oh × ow) for one plane src (h × w): the interior outputs
+// in one vectorized pass (taps weighted by avgW and summed by dwRows, or
+// their maximum by maxRows when avgW is nil), then every other output by
+// at(oy, ox), the exact scalar definition.
+func (pp *poolPlan) run(dst, src, avgW []float32, at func(oy, ox int)) {
+	g := pp.g
+	if pp.yHi > pp.yLo {
+		win := src[pp.y0*g.w+pp.x0:]
+		out := dst[pp.yLo*g.ow+pp.xLo:]
 		var buf *[]float32
-		var d dwGeom
 		b := win
-		if g.sw == 1 {
-			d = newDwGeom(&cg, g.w-cg.w) // rows g.w apart: read in place
-		} else {
-			d = newDwGeom(&cg, 0) // columns split into stride phases
-			buf = getScratch(d.rows * d.rowLen)
-			b = (*buf)[:d.rows*d.rowLen]
-			d.fill(&cg, b, win, g.w)
+		if !pp.inPlace {
+			buf = getScratch(pp.d.rows * pp.d.rowLen)
+			b = (*buf)[:pp.d.rows*pp.d.rowLen]
+			pp.d.fill(&pp.cg, b, win, g.w)
 		}
 		if avgW != nil {
-			dwRows(out, g.ow, b, d.rs, cg.oh, cg.ow, d.off, avgW, 0, float32(math.Inf(-1)), float32(math.Inf(1)))
+			dwRows(out, g.ow, b, pp.d.rs, pp.cg.oh, pp.cg.ow, pp.d.off, avgW, 0, float32(math.Inf(-1)), float32(math.Inf(1)))
 		} else {
-			maxRows(out, g.ow, b, d.rs, cg.oh, cg.ow, d.off)
+			maxRows(out, g.ow, b, pp.d.rs, pp.cg.oh, pp.cg.ow, pp.d.off)
 		}
 		if buf != nil {
 			putScratch(buf)
 		}
-	} else {
-		yLo, yHi, xLo, xHi = 0, 0, 0, 0
 	}
 	for oy := 0; oy < g.oh; oy++ {
-		if oy >= yLo && oy < yHi {
-			for ox := 0; ox < xLo; ox++ {
+		if oy >= pp.yLo && oy < pp.yHi {
+			for ox := 0; ox < pp.xLo; ox++ {
 				at(oy, ox)
 			}
-			for ox := xHi; ox < g.ow; ox++ {
+			for ox := pp.xHi; ox < g.ow; ox++ {
 				at(oy, ox)
 			}
 			continue
