@@ -88,7 +88,10 @@ func (g *Graph) fuse(wino bool, keep ...string) (*Graph, error) {
 			continue
 		}
 		if len(ins) == 1 && readers[n.Inputs[0]] == 1 && !kept[n.Inputs[0]] {
-			if j, ok := pos[ins[0]]; ok && j == len(out.Nodes)-1 {
+			if j, ok := pos[ins[0]]; ok {
+				// prev may sit anywhere before n: n is its only reader, so
+				// the fused op can take prev's place (its inputs precede it,
+				// and every reader of n comes after n).
 				prev := out.Nodes[j]
 				if op, ok := absorb(prev.Op, n.Op); ok {
 					delete(pos, prev.Name)

@@ -180,3 +180,44 @@ func TestFuseFoldsZeroPad(t *testing.T) {
 		})
 	}
 }
+
+// TestFuseInterleavedBranches: conv→bn→relu chains whose nodes are not
+// adjacent in the node list (two branches interleaved, as TF.js orders
+// InceptionV3) are still fused, and the result matches the unfused graph.
+func TestFuseInterleavedBranches(t *testing.T) {
+	g := &model.Graph{Name: "branches", Input: "x", InputShape: []int{3, 7, 7}, Nodes: []*model.Node{
+		{Name: "c1", Op: nn.NewConv2d(3, 4, 1, 1, 0, false), Inputs: []string{"x"}},
+		{Name: "c2", Op: nn.NewConv2d(3, 4, 3, 1, 1, false), Inputs: []string{"x"}},
+		{Name: "bn1", Op: nn.NewBatchNorm2d(4), Inputs: []string{"c1"}},
+		{Name: "bn2", Op: nn.NewBatchNorm2d(4), Inputs: []string{"c2"}},
+		{Name: "r1", Op: &nn.ReLU{}, Inputs: []string{"bn1"}},
+		{Name: "r2", Op: &nn.ReLU{}, Inputs: []string{"bn2"}},
+		{Name: "cat", Op: &nn.Concat{Axis: 1}, Inputs: []string{"r1", "r2"}},
+	}, Output: "cat"}
+	g.InitRandom(7)
+	x := tensor.New(2, 3, 7, 7)
+	for i := range x.Data {
+		x.Data[i] = float32(i%9)/4 - 1
+	}
+	want, err := g.Forward(nil, x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := g.Fuse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Nodes) != 3 {
+		for _, n := range f.Nodes {
+			t.Logf("%s %s %v", n.Name, n.Op.Type(), n.Inputs)
+		}
+		t.Fatalf("fused graph has %d nodes, want 3 (two conv+bn+relu, concat)", len(f.Nodes))
+	}
+	got, err := f.Forward(&nn.Exec{Threads: 2}, x, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := tensor.MaxRelErr(got.Data, want.Data); e > 1e-5 {
+		t.Errorf("fused vs unfused max rel err %g", e)
+	}
+}
