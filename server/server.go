@@ -1,0 +1,367 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/preconv/preconv/store"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Root is the directory whose subdirectories are the served stores.
+	Root string
+	// Tokens maps bearer tokens to their scopes (see LoadTokens).
+	Tokens map[string]Scope
+	// AnonymousRead lets requests without a token read. Off by default.
+	AnonymousRead bool
+	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
+	MaxBodyBytes int64
+	// TLSCert and TLSKey are PEM files; when both are set, Open serves
+	// HTTPS. Setting only one is an ErrConfig error.
+	TLSCert, TLSKey string
+	// Log receives internal errors; nil means log.Default().
+	Log *log.Logger
+}
+
+// Server serves the stores under Config.Root. Its methods are safe for
+// concurrent use.
+type Server struct {
+	cfg    Config
+	root   string // Root with symlinks resolved
+	tokens []tokenEntry
+	tlsCfg *tls.Config
+	mux    *http.ServeMux
+
+	mu    sync.Mutex
+	cache map[string]cachedInfo // store name → info keyed by .zattrs stamp
+
+	ln  net.Listener
+	url string
+}
+
+type cachedInfo struct {
+	stamp string
+	info  *StoreInfo
+}
+
+// New checks cfg and returns a Server. Root must be an existing directory.
+func New(cfg Config) (*Server, error) {
+	if cfg.Root == "" {
+		return nil, fmt.Errorf("%w: Root is empty", ErrConfig)
+	}
+	root, err := filepath.Abs(cfg.Root)
+	if err == nil {
+		root, err = filepath.EvalSymlinks(root)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: root %s: %v", ErrConfig, cfg.Root, err)
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%w: root %s is not a directory", ErrConfig, cfg.Root)
+	}
+	if cfg.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxBodyBytes %d < 0", ErrConfig, cfg.MaxBodyBytes)
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = log.Default()
+	}
+	s := &Server{cfg: cfg, root: root, cache: map[string]cachedInfo{}}
+	for tok, sc := range cfg.Tokens {
+		if len(tok) < minTokenLen {
+			return nil, fmt.Errorf("%w: token shorter than %d bytes", ErrConfig, minTokenLen)
+		}
+		s.tokens = append(s.tokens, tokenEntry{hash: sha256.Sum256([]byte(tok)), scope: sc})
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, fmt.Errorf("%w: TLS needs both a certificate and a key", ErrConfig)
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: TLS %s, %s: %v", ErrConfig, cfg.TLSCert, cfg.TLSKey, err)
+		}
+		s.tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s, nil
+}
+
+// routes registers every route. Keep this the only place that does.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /{$}", s.read(s.handleIndex))
+	s.mux.HandleFunc("GET /api/stores", s.read(s.handleList))
+	s.mux.HandleFunc("GET /api/stores/{name}", s.read(s.handleInfo))
+	s.mux.HandleFunc("GET /api/search", s.read(s.handleSearch))
+	s.mux.HandleFunc("GET /stores/{name}/{path...}", s.read(s.handleFile))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, fmt.Errorf("%w: %s %s", ErrNotFound, r.Method, r.URL.Path))
+	})
+}
+
+// read wraps a handler that needs ScopeRead and returns an error.
+func (s *Server) read(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if err := s.authorize(r, ScopeRead); err != nil {
+			s.writeError(w, err)
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, err)
+		}
+	}
+}
+
+// Handler returns the server's HTTP handler (for httptest or embedding).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Open listens on addr (":8080", "127.0.0.1:0"), with TLS when configured.
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if s.tlsCfg != nil {
+		ln = tls.NewListener(ln, s.tlsCfg)
+		scheme = "https"
+	}
+	s.ln = ln
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	s.url = scheme + "://" + net.JoinHostPort(host, port)
+	return nil
+}
+
+// URL is the base URL after Open ("http://localhost:8080").
+func (s *Server) URL() string { return s.url }
+
+// Serve serves on the listener from Open until ctx is cancelled, then shuts
+// down gracefully (waiting up to 5 s for in-flight requests).
+func (s *Server) Serve(ctx context.Context) error {
+	if s.ln == nil {
+		return errors.New("server: Serve before Open")
+	}
+	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		IdleTimeout: 2 * time.Minute, ErrorLog: s.cfg.Log}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
+
+func (s *Server) logf(format string, args ...any) { s.cfg.Log.Printf(format, args...) }
+
+// writeJSON writes v as an indented JSON 200 response.
+func writeJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// StoreInfo is what the API says about one store.
+type StoreInfo struct {
+	Name           string         `json:"name"`
+	URL            string         `json:"url"` // path of the Zarr group, "/stores/NAME"
+	Spec           store.Spec     `json:"spec"`
+	SpecDigest     string         `json:"spec_digest"`
+	Classes        []string       `json:"classes"`
+	Items          int            `json:"items"`
+	Failed         int            `json:"failed"`
+	Splits         map[string]int `json:"splits"`
+	Chunks         int            `json:"chunks"`
+	Created        time.Time      `json:"created"`
+	PreconvVersion string         `json:"preconv_version"`
+	LayoutDigest   string         `json:"layout_digest"`
+	DiskBytes      int64          `json:"disk_bytes"`
+	ChunkBytes     int64          `json:"chunk_bytes"`
+}
+
+// validName reports whether name can be a store name in a URL and on disk.
+func validName(name string) bool {
+	if name == "" || name[0] == '.' || len(name) > 255 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '/' || c == '\\' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// storeDir resolves a store name to its directory (symlinks resolved, inside
+// root) or returns ErrNotFound/ErrBadPath.
+func (s *Server) storeDir(name string) (string, error) {
+	if !validName(name) {
+		return "", fmt.Errorf("%w: store name %q", ErrBadPath, name)
+	}
+	dir, err := s.resolve(filepath.Join(s.root, name))
+	if err != nil {
+		return "", fmt.Errorf("store %q: %w", name, err)
+	}
+	return dir, nil
+}
+
+// resolve evaluates symlinks in p and checks the result lies inside root.
+func (s *Server) resolve(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", ErrNotFound
+	}
+	rel, err := filepath.Rel(s.root, real)
+	if err != nil || rel == ".." || len(rel) >= 3 && rel[:3] == ".."+string(filepath.Separator) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("%w: resolves outside the root", ErrBadPath)
+	}
+	return real, nil
+}
+
+// info returns the StoreInfo of a committed store, cached until its .zattrs
+// (the commit point) changes.
+func (s *Server) info(name string) (*StoreInfo, error) {
+	dir, err := s.storeDir(name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(filepath.Join(dir, ".zattrs"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: store %q", ErrNotFound, name)
+	}
+	stamp := fmt.Sprintf("%d/%d/%s", fi.Size(), fi.ModTime().UnixNano(), dir)
+	s.mu.Lock()
+	c, ok := s.cache[name]
+	s.mu.Unlock()
+	if ok && c.stamp == stamp {
+		return c.info, nil
+	}
+	st, err := store.Stat(dir)
+	if err != nil {
+		if errors.Is(err, store.ErrIncomplete) || errors.Is(err, store.ErrNotPreconv) {
+			return nil, fmt.Errorf("%w: store %q (not a committed preconv store)", ErrNotFound, name)
+		}
+		return nil, fmt.Errorf("store %q: %w", name, err)
+	}
+	p := st.Provenance
+	in := &StoreInfo{Name: name, URL: "/stores/" + name, Spec: p.Spec, SpecDigest: p.SpecDigest,
+		Classes: p.Classes, Items: st.Items, Failed: st.Failed, Splits: p.Splits, Chunks: st.Chunks,
+		Created: p.Created, PreconvVersion: p.Version, LayoutDigest: p.LayoutHash,
+		DiskBytes: st.DiskBytes, ChunkBytes: st.ChunkBytes}
+	s.mu.Lock()
+	s.cache[name] = cachedInfo{stamp: stamp, info: in}
+	s.mu.Unlock()
+	return in, nil
+}
+
+// Stores lists the committed stores under Root, sorted by name. Directories
+// that are not committed preconv stores are skipped; damaged ones are logged
+// and skipped.
+func (s *Server) Stores() ([]*StoreInfo, error) {
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return nil, fmt.Errorf("root %s: %w", s.root, err)
+	}
+	out := []*StoreInfo{}
+	for _, e := range ents {
+		if !validName(e.Name()) {
+			continue
+		}
+		in, err := s.info(e.Name())
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrBadPath) {
+				s.logf("preconv serve: skipping %v", err)
+			}
+			continue
+		}
+		out = append(out, in)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.Stores()
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, list)
+}
+
+func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.info(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, in)
+}
+
+// searchFields are the query parameters /api/search accepts.
+var searchFields = map[string]func(*StoreInfo) string{
+	"weights_digest": func(i *StoreInfo) string { return i.Spec.WeightsDigest },
+	"spec_digest":    func(i *StoreInfo) string { return i.SpecDigest },
+	"tap":            func(i *StoreInfo) string { return i.Spec.Tap },
+	"model":          func(i *StoreInfo) string { return i.Spec.Model },
+	"arch":           func(i *StoreInfo) string { return i.Spec.Arch },
+	"pool":           func(i *StoreInfo) string { return i.Spec.Pool },
+	"dtype":          func(i *StoreInfo) string { return i.Spec.DType },
+}
+
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for k, v := range q {
+		if searchFields[k] == nil {
+			return fmt.Errorf("%w: unknown search parameter %q", ErrBadRequest, k)
+		}
+		if len(v) != 1 {
+			return fmt.Errorf("%w: search parameter %q given %d times", ErrBadRequest, k, len(v))
+		}
+	}
+	list, err := s.Stores()
+	if err != nil {
+		return err
+	}
+	out := []*StoreInfo{}
+	for _, in := range list {
+		ok := true
+		for k, v := range q {
+			if searchFields[k](in) != v[0] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, in)
+		}
+	}
+	return writeJSON(w, out)
+}
