@@ -18,9 +18,13 @@ import (
 // outside the image. Weight is OIHW: OutChannels × InChannels/Groups × KH × KW.
 //
 // It runs as im2col + gemm.Sgemm per image and group, with a 1×1 stride-1
-// unpadded fast path that multiplies the input directly, a direct loop for
-// depthwise convs (one input channel per group), and a hook (Fast) for a
-// specialized 3×3 stride-1 kernel such as Winograd.
+// unpadded fast path that multiplies the input directly (M = OutChannels,
+// K = InChannels, N = OH·OW, no copies), a vectorized direct kernel for
+// depthwise convs (one input channel per group; any kernel, stride,
+// dilation and padding, bias and activation in the same pass: see
+// depthwise.go), and a hook (Fast, optionally BatchFastConv) for a
+// specialized 3×3 stride-1 kernel such as Winograd. Bias and activation
+// otherwise follow in one vectorized pass per output channel.
 type Conv2d struct {
 	InChannels, OutChannels int
 	// Kernel is (KH, KW).
