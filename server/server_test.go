@@ -203,7 +203,18 @@ func TestTraversalRefused(t *testing.T) {
 		"/stores/.preconv/lock",
 	}
 	for _, p := range bad {
-		code, body, _ := get(t, ts, p, "")
+		code, body, h := get(t, ts, p, "")
+		t.Logf("%-60s → %d %s", p, code, h.Get("Location"))
+		if code/100 == 3 { // ServeMux redirected to the cleaned path: follow it
+			loc := h.Get("Location")
+			if !strings.HasPrefix(loc, "/") {
+				t.Fatalf("%s: redirect to %q", p, loc)
+			}
+			code, body, _ = get(t, ts, loc, "")
+			if code != 404 {
+				t.Errorf("%s → %s: %d, want 404", p, loc, code)
+			}
+		}
 		if code == 200 || bytes.Contains(body, []byte(secret)) || bytes.Contains(body, []byte(`"spec_digest"`)) {
 			t.Errorf("%s: %d %q: served", p, code, body)
 		}
