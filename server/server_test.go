@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -130,7 +131,7 @@ func TestFilesByteIdentical(t *testing.T) {
 		t.Fatalf("only %d files checked", n)
 	}
 	// Absent keys zarr probes for are 404.
-	for _, p := range []string{".zmetadata", "features/.zgroup", "features/.zattrs", "labels/.zattrs", "features/c.9.0.0", "nope/.zarray", "features"} {
+	for _, p := range []string{".zmetadata", "features/.zgroup", "features/.zattrs", "labels/.zattrs", "features/9.0.0.0", "features/3.0.0.0", "nope/.zarray", "features"} {
 		if code, body, _ := get(t, ts, "/stores/vgg-a/"+p, ""); code != 404 {
 			t.Errorf("%s: %d %s, want 404", p, code, body)
 		}
@@ -245,7 +246,7 @@ func must(t *testing.T, err error) {
 }
 
 func TestCleanKey(t *testing.T) {
-	ok := []string{".zgroup", "features/c.0.0.0", "labels/0", "records.jsonl", "features/.zarray"}
+	ok := []string{".zgroup", "features/0.0.0.0", "labels/0", "records.jsonl", "features/.zarray"}
 	for _, k := range ok {
 		if _, err := cleanKey(k); err != nil {
 			t.Errorf("%q: %v", k, err)
@@ -399,5 +400,44 @@ func TestInfoRefreshOnCommit(t *testing.T) {
 	mustJSON(t, body, &in)
 	if in.Items != 7 {
 		t.Fatalf("after recommit: items %d, want 7", in.Items)
+	}
+}
+
+// fsspec issues HEAD for sizes and Range reads for partial chunks.
+func TestHeadAndRange(t *testing.T) {
+	root := fixture(t)
+	_, ts := newTestServer(t, Config{Root: root, Tokens: map[string]Scope{readTok: ScopeRead}})
+	want, err := os.ReadFile(filepath.Join(root, "vgg-a", "features", "0.0.0.0"))
+	must(t, err)
+	req, _ := http.NewRequest("HEAD", ts.URL+"/stores/vgg-a/features/0.0.0.0", nil)
+	req.Header.Set("Authorization", "Bearer "+readTok)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(want)) {
+		t.Fatalf("HEAD: %d, length %d, want 200, %d", resp.StatusCode, resp.ContentLength, len(want))
+	}
+	req, _ = http.NewRequest("GET", ts.URL+"/stores/vgg-a/features/0.0.0.0", nil)
+	req.Header.Set("Authorization", "Bearer "+readTok)
+	req.Header.Set("Range", "bytes=4-11")
+	resp, err = http.DefaultClient.Do(req)
+	must(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 206 || !bytes.Equal(b, want[4:12]) {
+		t.Fatalf("Range: %d %x, want 206 %x", resp.StatusCode, b, want[4:12])
+	}
+	// Only GET/HEAD are routed.
+	req, _ = http.NewRequest("PUT", ts.URL+"/stores/vgg-a/features/0.0.0.0", strings.NewReader("x"))
+	req.Header.Set("Authorization", "Bearer "+readTok)
+	resp, err = http.DefaultClient.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode == 200 || resp.StatusCode/100 == 2 {
+		t.Fatalf("PUT: %d", resp.StatusCode)
+	}
+	after, _ := os.ReadFile(filepath.Join(root, "vgg-a", "features", "0.0.0.0"))
+	if !bytes.Equal(after, want) {
+		t.Fatal("PUT changed the chunk")
 	}
 }
