@@ -29,9 +29,7 @@ import (
 	"github.com/preconv/preconv/imageset"
 	"github.com/preconv/preconv/model"
 	"github.com/preconv/preconv/model/tfjs"
-	"github.com/preconv/preconv/model/torch"
 	"github.com/preconv/preconv/nn"
-	"github.com/preconv/preconv/safetensors"
 	"github.com/preconv/preconv/tensor"
 )
 
@@ -142,17 +140,7 @@ func openStateDict(path, arch string) (*Backbone, error) {
 	if arch == "" {
 		return nil, fmt.Errorf("%w: %s: say which architecture these weights are for with --arch (e.g. vgg16)", ErrModel, path)
 	}
-	var sd map[string]*tensor.Tensor
-	var err error
-	if strings.HasSuffix(strings.ToLower(path), ".safetensors") {
-		var f *safetensors.File
-		f, err = safetensors.ReadFile(path)
-		if err == nil {
-			sd = f.Tensors()
-		}
-	} else {
-		sd, err = torch.Load(path)
-	}
+	sd, err := model.LoadWeightsFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
