@@ -138,25 +138,35 @@ func Load(path string) (*Head, []string, map[string]string, error) {
 // paramCount is the number of parameter and buffer values New would
 // allocate (a lower bound for unknown presets, which New rejects).
 func paramCount(s Spec, in, classes int) int64 {
-	lin := func(i, o int) int64 { return int64(i)*int64(o) + int64(o) }
+	const limit = int64(1) << 40 // saturate: far above any loadable head, far below overflow
+	sat := func(v int64) int64 { return min(v, limit) }
+	lin := func(i, o int) int64 {
+		if i <= 0 || o <= 0 || int64(i) > limit || int64(o) > limit {
+			return limit // invalid or absurd sizes: never allocate for them
+		}
+		return sat(int64(i)*int64(o) + int64(o))
+	}
+	var n int64
+	if s.Standardize {
+		n = sat(2 * int64(max(in, 0)))
+	}
 	switch s.Preset {
 	case "mlp":
 		hidden := s.Hidden
 		if len(hidden) == 0 {
 			hidden = []int{256}
 		}
-		var n int64
 		d := in
 		for _, h := range hidden {
-			n += lin(d, max(h, 0))
+			n = sat(n + lin(d, h))
 			if s.BatchNorm {
-				n += 4 * int64(max(h, 0))
+				n = sat(n + 4*int64(max(h, 0)))
 			}
 			d = h
 		}
-		return n + lin(d, classes)
+		return sat(n + lin(d, classes))
 	case "vgg-classifier":
-		return lin(25088, 4096) + lin(4096, 4096) + lin(4096, classes)
+		return sat(n + lin(25088, 4096) + lin(4096, 4096) + lin(4096, classes))
 	}
-	return lin(in, classes)
+	return sat(n + lin(in, classes))
 }
