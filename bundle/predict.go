@@ -129,8 +129,10 @@ func (p *Predictor) Predict(ctx context.Context, paths []string, topK int) ([]Pr
 		items[i] = imageset.Item{Path: path, Rel: path}
 	}
 	out := make([]Prediction, len(paths))
+	byPath := make(map[string][]int, len(paths))
 	for i := range out {
 		out[i].Path = paths[i]
+		byPath[paths[i]] = append(byPath[paths[i]], i)
 	}
 	e := &nn.Exec{Threads: p.Threads}
 	for bt, err := range imageset.Load(ctx, items, p.Pre, imageset.LoadOptions{Batch: 8}) {
@@ -138,10 +140,8 @@ func (p *Predictor) Predict(ctx context.Context, paths []string, topK int) ([]Pr
 			return out, err
 		}
 		for _, ie := range bt.Errors {
-			for i := range out {
-				if out[i].Path == ie.Path {
-					out[i].Error = ie.Err.Error()
-				}
+			for _, i := range byPath[ie.Path] {
+				out[i].Error = ie.Err.Error()
 			}
 		}
 		if len(bt.Index) == 0 {

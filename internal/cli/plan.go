@@ -88,28 +88,3 @@ the real features) and the extraction time for the whole dataset.`}
 	}
 	register(c)
 }
-
-func humanBytes(n int64) string {
-	f := float64(n)
-	for _, u := range []string{"B", "KB", "MB", "GB", "TB"} {
-		if f < 1000 || u == "TB" {
-			if u == "B" {
-				return fmt.Sprintf("%d B", n)
-			}
-			return fmt.Sprintf("%.1f %s", f, u)
-		}
-		f /= 1000
-	}
-	return ""
-}
-
-func humanDur(s float64) string {
-	switch {
-	case s < 120:
-		return fmt.Sprintf("%.0fs", s)
-	case s < 7200:
-		return fmt.Sprintf("%.1f min", s/60)
-	default:
-		return fmt.Sprintf("%.1f h", s/3600)
-	}
-}

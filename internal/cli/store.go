@@ -34,7 +34,7 @@ size on disk, compression ratio and chunk count. Reads no chunks.`}
 			return err
 		}
 		if *asJSON {
-			return storeWriteJSON(env, in)
+			return writeJSON(env.Stdout, in)
 		}
 		p := in.Provenance
 		w := env.Stdout
@@ -76,7 +76,7 @@ size on disk, compression ratio and chunk count. Reads no chunks.`}
 		}
 		fmt.Fprintf(w, "chunks     %d of %d items, zstd level %d\n", in.Chunks, p.ChunkRows, p.Level)
 		fmt.Fprintf(w, "size       %s on disk; features %s compressed, %s raw (%.2f×), %.2f× smaller than raw float32\n",
-			storeHumanBytes(in.DiskBytes), storeHumanBytes(in.ChunkBytes), storeHumanBytes(in.RawBytes), in.Ratio, in.RatioF32)
+			humanBytes(in.DiskBytes), humanBytes(in.ChunkBytes), humanBytes(in.RawBytes), in.Ratio, in.RatioF32)
 		return nil
 	}
 	register(info)
@@ -102,7 +102,7 @@ each damaged or missing chunk; rerunning the extraction recomputes them.`}
 			return err
 		}
 		if *asJSON {
-			if err := storeWriteJSON(env, map[string]any{"ok": rep.OK(), "report": rep}); err != nil {
+			if err := writeJSON(env.Stdout, map[string]any{"ok": rep.OK(), "report": rep}); err != nil {
 				return err
 			}
 		} else {
@@ -175,23 +175,4 @@ its metadata. Streams chunk by chunk, so the store may exceed memory.`}
 		return nil
 	}
 	register(export)
-}
-
-func storeWriteJSON(env *Env, v any) error {
-	e := json.NewEncoder(env.Stdout)
-	e.SetIndent("", "  ")
-	return e.Encode(v)
-}
-
-func storeHumanBytes(n int64) string {
-	const u = 1024
-	if n < u {
-		return fmt.Sprintf("%d B", n)
-	}
-	d, e := int64(u), 0
-	for m := n / u; m >= u; m /= u {
-		d *= u
-		e++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(d), "KMGTPE"[e])
 }
