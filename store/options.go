@@ -11,6 +11,7 @@ type options struct {
 	cacheBytes int64
 	workers    int
 	readahead  int
+	sources    []string
 }
 
 func (o *options) setDefault() {
@@ -89,6 +90,25 @@ func WithReadahead(n int) Option {
 			return fmt.Errorf("readahead %d: %w", n, ErrBadInput)
 		}
 		o.readahead = n
+		return nil
+	}
+}
+
+// WithSources names other store directories (Prepare) whose intact chunks
+// may supply features: an item whose content key and spec digest match a
+// row of a source chunk is copied from there instead of being computed
+// (Plan.FromSources counts them). Sources are read, never changed; a source
+// may be a committed store, a shard's store or an unfinished extraction.
+// Its chunks are checked against their sha256 before use, and rows recorded
+// as failed are never taken.
+func WithSources(dirs ...string) Option {
+	return func(o *options) error {
+		for _, d := range dirs {
+			if d == "" {
+				return fmt.Errorf("empty source directory: %w", ErrBadInput)
+			}
+		}
+		o.sources = append(o.sources, dirs...)
 		return nil
 	}
 }

@@ -27,6 +27,9 @@ type Plan struct {
 	// Reused counts items whose features the writer copies from earlier
 	// chunks (same content key and spec digest) into the new layout.
 	Reused int
+	// FromSources counts the Reused items copied from the stores named by
+	// WithSources (a shared store, a shard) rather than from this one.
+	FromSources int
 	// Reasons explains the plan in sentences ("spec changed: weights digest
 	// changed (ab12… → cd34…); all 2000 items recomputed", "12 images
 	// changed, 40 added, 3 removed; 1945 reused", "chunk 7 damaged (checksum
@@ -37,6 +40,7 @@ type Plan struct {
 // source is a verified chunk whose rows may be copied into the new layout.
 type source struct {
 	info *chunkInfo
+	dir  string // the store directory the chunk belongs to
 	path string // absolute chunk file path
 }
 
@@ -256,7 +260,7 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 		if err != nil || ci.Spec != w.digest || ci.RowElems != w.rowElems {
 			continue
 		}
-		s := &source{info: ci, path: filepath.Join(w.dir, filepath.FromSlash(ci.File))}
+		s := &source{info: ci, dir: w.dir, path: filepath.Join(w.dir, filepath.FromSlash(ci.File))}
 		for r, k := range ci.Keys {
 			if _, bad := ci.Failed[r]; !bad {
 				reuse[k] = srcRow{s, r}
@@ -267,13 +271,19 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 	for c := 0; c < n; c++ {
 		if kept[c] {
 			ci := current[c].info
-			s := &source{info: ci, path: filepath.Join(w.dir, filepath.FromSlash(ci.File))}
+			s := &source{info: ci, dir: w.dir, path: filepath.Join(w.dir, filepath.FromSlash(ci.File))}
 			for r, k := range ci.Keys {
 				if _, ok := reuse[k]; !ok {
 					reuse[k] = srcRow{s, r}
 				}
 			}
 		}
+	}
+	// Other stores named by WithSources come last: this store's own
+	// features win.
+	fromSource := map[*source]bool{}
+	if err := w.addSources(ctx, reuse, fromSource); err != nil {
+		return nil, err
 	}
 	// Build the chunk states.
 	w.chunks = make([]*wchunk, n)
@@ -295,6 +305,9 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 			if sr, ok := reuse[w.items[p].Key]; ok {
 				wc.reuse[p-lo] = sr
 				plan.Reused++
+				if fromSource[sr.src] {
+					plan.FromSources++
+				}
 				continue
 			}
 			wc.need[p-lo] = true
@@ -322,6 +335,64 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 		}
 	}
 	return plan, nil
+}
+
+// addSources adds the rows of the WithSources stores' intact chunks with
+// this writer's spec to reuse, without replacing rows already there.
+func (w *Writer) addSources(ctx context.Context, reuse map[string]srcRow, fromSource map[*source]bool) error {
+	for _, dir := range w.opts.sources {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		if self, _ := filepath.Abs(w.dir); self == abs {
+			continue
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return fmt.Errorf("source store %s: not a directory: %w", dir, ErrBadInput)
+		}
+		var infos []string
+		for _, d := range []string{chunkInfoDir, stashDir} {
+			m, _ := filepath.Glob(filepath.Join(abs, filepath.FromSlash(d), "*.json"))
+			sort.Strings(m)
+			infos = append(infos, m...)
+		}
+		for _, p := range infos {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ci, err := readChunkInfo(p)
+			if err != nil || ci.Spec != w.digest || ci.RowElems != w.rowElems {
+				continue
+			}
+			wanted := false
+			for r, k := range ci.Keys {
+				if _, have := reuse[k]; !have {
+					if _, bad := ci.Failed[r]; !bad {
+						wanted = true
+						break
+					}
+				}
+			}
+			if !wanted {
+				continue
+			}
+			if _, err := checkChunk(abs, ci); err != nil {
+				continue
+			}
+			s := &source{info: ci, dir: abs, path: filepath.Join(abs, filepath.FromSlash(ci.File))}
+			fromSource[s] = true
+			for r, k := range ci.Keys {
+				if _, bad := ci.Failed[r]; bad {
+					continue
+				}
+				if _, have := reuse[k]; !have {
+					reuse[k] = srcRow{s, r}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func reasonOf(err error) string {
@@ -398,6 +469,9 @@ func (w *Writer) reasons(plan *Plan, oldProv *Provenance, oldRecs []Record, dama
 	if len(damaged) > 0 {
 		r = append(r, fmt.Sprintf("%d items of damaged or missing chunks recomputed", damagedTodo))
 	}
+	if plan.FromSources > 0 {
+		r = append(r, fmt.Sprintf("%d items copied from %d source store(s)", plan.FromSources, len(w.opts.sources)))
+	}
 	r = append(r, fmt.Sprintf("%d to compute, %d reused, %d kept in place", len(plan.Todo), plan.Reused, plan.Kept))
 	return r
 }
@@ -463,7 +537,7 @@ func (w *Writer) sourceRows(s *source) ([]float32, error) {
 	if d, ok := w.srcCache[s]; ok {
 		return d, nil
 	}
-	b, err := checkChunk(w.dir, s.info)
+	b, err := checkChunk(s.dir, s.info)
 	if err != nil {
 		return nil, err
 	}
