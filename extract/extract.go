@@ -48,17 +48,24 @@ type Config struct {
 	Threads int
 	// ZstdLevel and ChunkRows tune the store (0: store defaults).
 	ZstdLevel, ChunkRows int
+	// Sources are other store directories whose features of the same items
+	// (same content key, same spec digest) are copied instead of computed
+	// (store.WithSources). `extract --from URL` pulls a shared store into a
+	// local directory and names it here.
+	Sources []string
 	// Progress, if set, is called after each batch.
 	Progress func(done, total int, rate float64, eta time.Duration)
 }
 
 // Result summarises an extraction.
 type Result struct {
-	Store        string   `json:"store"`
-	Items        int      `json:"items"`
-	Computed     int      `json:"computed"`
-	Kept         int      `json:"kept"`
-	Reused       int      `json:"reused"`
+	Store    string `json:"store"`
+	Items    int    `json:"items"`
+	Computed int    `json:"computed"`
+	Kept     int    `json:"kept"`
+	Reused   int    `json:"reused"`
+	// FromSources counts the Reused items copied from Sources.
+	FromSources  int      `json:"from_sources"`
 	Failed       int      `json:"failed"`
 	Reasons      []string `json:"reasons"`
 	FeatureShape []int    `json:"feature_shape"`
@@ -176,12 +183,15 @@ func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dat
 	if cfg.ChunkRows > 0 {
 		sopts = append(sopts, store.WithChunkRows(cfg.ChunkRows))
 	}
+	if len(cfg.Sources) > 0 {
+		sopts = append(sopts, store.WithSources(cfg.Sources...))
+	}
 	w, plan, err := store.Prepare(ctx, cfg.Out, spec, ds.Classes, refs, sopts...)
 	if err != nil {
 		return nil, err
 	}
 	defer w.Close()
-	res := &Result{Store: cfg.Out, Items: len(ds.Items), Kept: plan.Kept, Reused: plan.Reused,
+	res := &Result{Store: cfg.Out, Items: len(ds.Items), Kept: plan.Kept, Reused: plan.Reused, FromSources: plan.FromSources,
 		Reasons: plan.Reasons, FeatureShape: spec.FeatureShape, SpecDigest: spec.Digest()}
 	if len(plan.Todo) > 0 {
 		todo := make([]imageset.Item, len(plan.Todo))
