@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +36,17 @@ type Config struct {
 	TLSCert, TLSKey string
 	// Log receives internal errors; nil means log.Default().
 	Log *log.Logger
+	// MaxUploadBytes bounds one uploaded blob (PUT /api/v1/blobs/…); 0
+	// means 256 MiB. Larger uploads get 413.
+	MaxUploadBytes int64
+	// KeepVersions is how many versions of each pushed store are kept
+	// (readable as NAME@VERSION); older ones are deleted at the next commit
+	// and their blobs collected. 0 means 5.
+	KeepVersions int
+	// GCGrace protects blobs younger than this from garbage collection (they
+	// may belong to a push not yet committed). 0 means 1 h; negative means
+	// no grace.
+	GCGrace time.Duration
 }
 
 // Server serves the stores under Config.Root. Its methods are safe for
@@ -45,8 +58,10 @@ type Server struct {
 	tlsCfg *tls.Config
 	mux    *http.ServeMux
 
-	mu    sync.Mutex
-	cache map[string]cachedInfo // store name → info keyed by .zattrs stamp
+	mu       sync.Mutex
+	cache    map[string]cachedInfo     // store ref → info keyed by .zattrs stamp
+	manCache map[string]cachedManifest // plain store name → manifest keyed by .zattrs stamp
+	locks    map[string]*sync.Mutex    // pushed store name → commit lock
 
 	ln  net.Listener
 	url string
@@ -81,7 +96,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = log.Default()
 	}
-	s := &Server{cfg: cfg, root: root, cache: map[string]cachedInfo{}}
+	if cfg.MaxUploadBytes < 0 || cfg.KeepVersions < 0 {
+		return nil, fmt.Errorf("%w: MaxUploadBytes %d, KeepVersions %d: must not be negative", ErrConfig, cfg.MaxUploadBytes, cfg.KeepVersions)
+	}
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = defaultMaxUpload
+	}
+	if cfg.KeepVersions == 0 {
+		cfg.KeepVersions = defaultKeep
+	}
+	if cfg.GCGrace == 0 {
+		cfg.GCGrace = defaultGCGrace
+	}
+	s := &Server{cfg: cfg, root: root, cache: map[string]cachedInfo{}, manCache: map[string]cachedManifest{}, locks: map[string]*sync.Mutex{}}
 	for tok, sc := range cfg.Tokens {
 		if len(tok) < minTokenLen {
 			return nil, fmt.Errorf("%w: token shorter than %d bytes", ErrConfig, minTokenLen)
@@ -110,6 +137,18 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/stores/{name}", s.read(s.handleInfo))
 	s.mux.HandleFunc("GET /api/search", s.read(s.handleSearch))
 	s.mux.HandleFunc("GET /stores/{name}/{path...}", s.read(s.handleFile))
+	// Versioned API (push/pull). The read routes of /api also answer here.
+	s.mux.HandleFunc("GET /api/v1/stores", s.read(s.handleList))
+	s.mux.HandleFunc("GET /api/v1/stores/{name}", s.read(s.handleInfo))
+	s.mux.HandleFunc("GET /api/v1/search", s.read(s.handleSearch))
+	s.mux.HandleFunc("GET /api/v1/stats", s.read(s.handleStats))
+	s.mux.HandleFunc("GET /api/v1/stores/{ref}/manifest", s.read(s.handleManifest))
+	s.mux.HandleFunc("GET /api/v1/stores/{ref}/files/{path...}", s.read(s.handleStoreFile))
+	s.mux.HandleFunc("POST /api/v1/blobs/missing", s.write(maxMissingBody, s.handleMissing))
+	s.mux.HandleFunc("PUT /api/v1/blobs/{sha256}", func(w http.ResponseWriter, r *http.Request) {
+		s.write(s.cfg.MaxUploadBytes, s.handlePutBlob)(w, r)
+	})
+	s.mux.HandleFunc("POST /api/v1/stores/{name}/commit", s.write(maxCommitBody, s.handleCommit))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, fmt.Errorf("%w: %s %s", ErrNotFound, r.Method, r.URL.Path))
 	})
@@ -206,6 +245,13 @@ type StoreInfo struct {
 	LayoutDigest   string         `json:"layout_digest"`
 	DiskBytes      int64          `json:"disk_bytes"`
 	ChunkBytes     int64          `json:"chunk_bytes"`
+	// Version, PushedBy and PushedAt describe the current version of a
+	// pushed store (empty for a plain directory under the root); Versions
+	// lists its kept versions, oldest first.
+	Version  string    `json:"version,omitempty"`
+	Versions []string  `json:"versions,omitempty"`
+	PushedBy string    `json:"pushed_by,omitempty"`
+	PushedAt time.Time `json:"pushed_at,omitzero"`
 }
 
 // validName reports whether name can be a store name in a URL and on disk.
@@ -221,17 +267,58 @@ func validName(name string) bool {
 	return true
 }
 
-// storeDir resolves a store name to its directory (symlinks resolved, inside
-// root) or returns ErrNotFound/ErrBadPath.
-func (s *Server) storeDir(name string) (string, error) {
-	if !validName(name) {
-		return "", fmt.Errorf("%w: store name %q", ErrBadPath, name)
+// located is a store reference resolved to a directory: a plain store
+// directory under the root, or one version of a pushed store.
+type located struct {
+	name, version string
+	dir           string
+	man           *Manifest // pushed stores only
+	history       []string  // pushed stores only
+}
+
+// locate resolves "NAME" or "NAME@VERSION". A plain directory ROOT/NAME
+// wins; otherwise NAME is a pushed store and VERSION defaults to its current
+// version, read once here so one request sees one version.
+func (s *Server) locate(ref string) (*located, error) {
+	if !validName(ref) {
+		return nil, fmt.Errorf("%w: store name %q", ErrBadPath, ref)
 	}
-	dir, err := s.resolve(filepath.Join(s.root, name))
+	if _, err := os.Lstat(filepath.Join(s.root, ref)); err == nil {
+		dir, err := s.resolve(filepath.Join(s.root, ref))
+		if err != nil {
+			return nil, fmt.Errorf("store %q: %w", ref, err)
+		}
+		return &located{name: ref, dir: dir}, nil
+	}
+	name, version, _ := strings.Cut(ref, "@")
+	if version != "" && !validVersion(version) || strings.Contains(version, "@") {
+		return nil, fmt.Errorf("%w: store %q: version %q", ErrNotFound, name, version)
+	}
+	cur, err := s.readCurrent(name)
 	if err != nil {
-		return "", fmt.Errorf("store %q: %w", name, err)
+		return nil, fmt.Errorf("%w: store %q", ErrNotFound, name)
 	}
-	return dir, nil
+	if version == "" {
+		version = cur.Version
+	} else if !slices.Contains(cur.History, version) {
+		return nil, fmt.Errorf("%w: store %q has no version %s (kept: %s)", ErrNotFound, name, version, strings.Join(cur.History, ", "))
+	}
+	m, err := s.readManifest(name, version)
+	if err != nil {
+		return nil, err
+	}
+	dir := s.sdir("stores", name, "versions", version)
+	return &located{name: name, version: version, dir: dir, man: m, history: cur.History}, nil
+}
+
+// storeDir resolves a store reference to its directory (symlinks resolved,
+// inside root) or returns ErrNotFound/ErrBadPath.
+func (s *Server) storeDir(name string) (string, error) {
+	loc, err := s.locate(name)
+	if err != nil {
+		return "", err
+	}
+	return loc.dir, nil
 }
 
 // resolve evaluates symlinks in p and checks the result lies inside root.
@@ -250,10 +337,11 @@ func (s *Server) resolve(p string) (string, error) {
 // info returns the StoreInfo of a committed store, cached until its .zattrs
 // (the commit point) changes.
 func (s *Server) info(name string) (*StoreInfo, error) {
-	dir, err := s.storeDir(name)
+	loc, err := s.locate(name)
 	if err != nil {
 		return nil, err
 	}
+	dir := loc.dir
 	fi, err := os.Stat(filepath.Join(dir, ".zattrs"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: store %q", ErrNotFound, name)
@@ -273,10 +361,13 @@ func (s *Server) info(name string) (*StoreInfo, error) {
 		return nil, fmt.Errorf("store %q: %w", name, err)
 	}
 	p := st.Provenance
-	in := &StoreInfo{Name: name, URL: "/stores/" + name, Spec: p.Spec, SpecDigest: p.SpecDigest,
+	in := &StoreInfo{Name: loc.name, URL: "/stores/" + name, Spec: p.Spec, SpecDigest: p.SpecDigest,
 		Classes: p.Classes, Items: st.Items, Failed: st.Failed, Splits: p.Splits, Chunks: st.Chunks,
 		Created: p.Created, PreconvVersion: p.Version, LayoutDigest: p.LayoutHash,
 		DiskBytes: st.DiskBytes, ChunkBytes: st.ChunkBytes}
+	if loc.man != nil {
+		in.Version, in.Versions, in.PushedBy, in.PushedAt = loc.version, loc.history, loc.man.PushedBy, loc.man.PushedAt
+	}
 	s.mu.Lock()
 	s.cache[name] = cachedInfo{stamp: stamp, info: in}
 	s.mu.Unlock()
@@ -292,11 +383,20 @@ func (s *Server) Stores() ([]*StoreInfo, error) {
 		return nil, fmt.Errorf("root %s: %w", s.root, err)
 	}
 	out := []*StoreInfo{}
+	names := []string{}
 	for _, e := range ents {
-		if !validName(e.Name()) {
+		names = append(names, e.Name())
+	}
+	for _, n := range s.pushedNames() {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, n := range names {
+		if !validName(n) {
 			continue
 		}
-		in, err := s.info(e.Name())
+		in, err := s.info(n)
 		if err != nil {
 			if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrBadPath) {
 				s.logf("preconv serve: skipping %v", err)
