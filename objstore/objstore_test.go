@@ -1,0 +1,50 @@
+package objstore_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/preconv/preconv/objstore"
+	"github.com/preconv/preconv/objstore/objstoretest"
+	"github.com/preconv/preconv/objstore/s3test"
+)
+
+func TestDir(t *testing.T) {
+	objstoretest.Run(t, objstore.NewDir(t.TempDir()))
+}
+
+func TestS3(t *testing.T) {
+	objstoretest.Run(t, s3test.NewBucket(t))
+}
+
+func TestOpen(t *testing.T) {
+	for ref, want := range map[string]string{
+		"s3://bkt/some/prefix/": "s3://bkt/some/prefix",
+		"s3://bkt":              "s3://bkt",
+		"/tmp/x":                "/tmp/x",
+		"file:///tmp/y":         "/tmp/y",
+		"rel/dir/":              "rel/dir",
+	} {
+		b, err := objstore.Open(ref)
+		if err != nil {
+			t.Errorf("Open(%q): %v", ref, err)
+			continue
+		}
+		if b.String() != want {
+			t.Errorf("Open(%q).String() = %q, want %q", ref, b.String(), want)
+		}
+	}
+	for _, ref := range []string{"", "http://host/x", "s3:///nobucket", "s3://bkt/../up", "file://host/x"} {
+		if _, err := objstore.Open(ref); !errors.Is(err, objstore.ErrBadRef) {
+			t.Errorf("Open(%q): %v, want ErrBadRef", ref, err)
+		}
+	}
+}
+
+func TestNewS3Endpoint(t *testing.T) {
+	for _, ep := range []string{"ftp://host", "http://", "http://host/path", "::"} {
+		if _, err := objstore.NewS3(objstore.S3Config{Endpoint: ep, Bucket: "b"}); !errors.Is(err, objstore.ErrBadRef) {
+			t.Errorf("endpoint %q: %v, want ErrBadRef", ep, err)
+		}
+	}
+}
