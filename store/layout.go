@@ -35,6 +35,11 @@ type Record struct {
 	// Failed is the reason the item's features could not be computed (its
 	// image did not decode); such items are excluded from reading.
 	Failed string `json:"failed,omitempty"`
+	// View and Image are set for rows of an augmented extraction: the view
+	// index (0 = un-augmented) and the content key of the row's image (Key
+	// is the view's own key). Absent in stores without views.
+	View  int    `json:"view,omitempty"`
+	Image string `json:"image,omitempty"`
 }
 
 // Provenance is what the store's group attributes (.zattrs, key "preconv")

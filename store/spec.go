@@ -221,6 +221,11 @@ type ItemRef struct {
 	Label int `json:"label"`
 	// Split names the split ("train", "valid", "test", or "").
 	Split string `json:"split"`
+	// View is the augmentation view of the row (0: un-augmented) and Image
+	// the content key of its image when the row is a view (""
+	// otherwise: the row is the image, Key). See package extract's views.
+	View  int    `json:"view,omitempty"`
+	Image string `json:"image,omitempty"`
 }
 
 func validKey(k string) bool {

@@ -485,7 +485,8 @@ func (w *Writer) sameMetadata(p *Provenance, recs []Record) bool {
 	}
 	for i, it := range w.items {
 		r := recs[i]
-		if r.Key != it.Key || r.Path != it.Path || r.Label != it.Label || r.Split != it.Split || r.Failed != "" {
+		if r.Key != it.Key || r.Path != it.Path || r.Label != it.Label || r.Split != it.Split || r.Failed != "" ||
+			r.View != it.View || r.Image != it.Image {
 			return false
 		}
 	}
@@ -725,7 +726,7 @@ func (w *Writer) Commit() error {
 	splits := map[string]int{}
 	nFailed := 0
 	for i, it := range w.items {
-		recs[i] = Record{Index: i, Path: it.Path, Key: it.Key, Label: it.Label, Split: it.Split}
+		recs[i] = Record{Index: i, Path: it.Path, Key: it.Key, Label: it.Label, Split: it.Split, View: it.View, Image: it.Image}
 	}
 	// Failures live in the sidecars (they survive a crash before Commit).
 	for c := range w.chunks {
