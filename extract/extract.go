@@ -8,8 +8,6 @@ package extract
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +53,12 @@ type Config struct {
 	Sources []string
 	// Progress, if set, is called after each batch.
 	Progress func(done, total int, rate float64, eta time.Duration)
+	// Shard, if set (Of > 0), extracts only the items of shard i of N into
+	// ShardDir(Out, Shard) and writes its manifest (see shard.go).
+	Shard Shard
+	// Log, if set, receives notes such as "shard 2/4 is being written by
+	// pid 123 on host; waiting".
+	Log func(msg string)
 }
 
 // Result summarises an extraction.
@@ -75,6 +79,10 @@ type Result struct {
 	Errors []string `json:"errors,omitempty"`
 	// SpecDigest identifies the extraction spec.
 	SpecDigest string `json:"spec_digest"`
+	// Shard is "i/N" for a shard run (Store is then the shard's directory
+	// and Items its items), and Total the whole dataset's items.
+	Shard string `json:"shard,omitempty"`
+	Total int    `json:"total,omitempty"`
 }
 
 // ErrNoImages means the dataset has no images.
@@ -157,6 +165,9 @@ func Spec(b *backbone.Backbone, pre imageset.Preprocess, dtype string) (store.Sp
 
 // Run extracts features of cfg.Data with backbone b into cfg.Out.
 func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dataset) (*Result, error) {
+	if cfg.Shard.Enabled() {
+		return runShard(ctx, cfg, b, ds)
+	}
 	start := time.Now()
 	pre, err := Preprocessing(cfg, b)
 	if err != nil {
@@ -166,16 +177,7 @@ func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dat
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]store.ItemRef, len(ds.Items))
-	for i, it := range ds.Items {
-		refs[i] = store.ItemRef{Key: it.SHA256, Path: it.Rel, Label: it.Label, Split: it.Split}
-		if it.SHA256 == "" {
-			// An unreadable file: a key of its path (never a content hash of
-			// real bytes), so it is retried next run and fails below.
-			sum := sha256.Sum256([]byte("unreadable\x00" + it.Path))
-			refs[i].Key = hex.EncodeToString(sum[:])
-		}
-	}
+	refs := itemRefs(ds)
 	var sopts []store.Option
 	if cfg.ZstdLevel > 0 {
 		sopts = append(sopts, store.WithLevel(cfg.ZstdLevel))
