@@ -20,7 +20,12 @@ group). Items already in STORE with the same image bytes and the same spec are
 reused; the run says why anything is recomputed. A killed run resumes.
 
 M is a path (.pth/.safetensors with --arch, .onnx, TF.js model.json or its
-directory) or a known name: nsfwjs/mobilenet_v2, nsfwjs/inception_v3, pixels.`}
+directory) or a known name: nsfwjs/mobilenet_v2, nsfwjs/inception_v3, pixels.
+
+Scale-out: --shard i/N extracts only the images whose content hash falls in
+shard i (of N) into STORE/.preconv/shards/i-of-N. Run the N shards anywhere,
+at once (every shard lists and hashes the same --data); rerunning a shard is
+a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlags(env, c)
 		var cfg extract.Config
@@ -44,8 +49,17 @@ directory) or a known name: nsfwjs/mobilenet_v2, nsfwjs/inception_v3, pixels.`}
 		fs.IntVar(&cfg.ChunkRows, "chunk-items", 0, "items per chunk (default: about 8 MiB of features)")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		quiet := fs.Bool("quiet", false, "no progress output")
+		shard := fs.String("shard", "", "extract only shard i/N (by content hash) into STORE/.preconv/shards/; then 'preconv store merge STORE'")
 		if _, err := parseFlags(fs, args); err != nil {
 			return err
+		}
+		if *shard != "" {
+			sh, err := extract.ParseShard(*shard)
+			if err != nil {
+				return usageError("--shard: %v", err)
+			}
+			cfg.Shard = sh
+			cfg.Log = func(m string) { fmt.Fprintln(env.Stderr, m) }
 		}
 		if *modelRef == "" || cfg.Data == "" || cfg.Out == "" {
 			return usageError("extract needs --model, --data and --out (see 'preconv extract -h')")
@@ -82,6 +96,9 @@ directory) or a known name: nsfwjs/mobilenet_v2, nsfwjs/inception_v3, pixels.`}
 			}
 			fmt.Fprintf(env.Stdout, ")\n  computed %d, kept %d, reused %d, failed %d in %.1fs (%.1f img/s)\n",
 				res.Computed, res.Kept, res.Reused, res.Failed, res.Seconds, res.ImagesPerSec)
+			if res.Shard != "" {
+				fmt.Fprintf(env.Stdout, "  shard %s: %d of %d items; when every shard is done: preconv store merge %s\n", res.Shard, res.Items, res.Total, cfg.Out)
+			}
 			for _, r := range res.Reasons {
 				fmt.Fprintf(env.Stdout, "  %s\n", r)
 			}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/preconv/preconv/extract"
 	"github.com/preconv/preconv/store"
 )
 
@@ -175,4 +176,42 @@ its metadata. Streams chunk by chunk, so the store may exceed memory.`}
 		return nil
 	}
 	register(export)
+
+	merge := &Command{Name: "store merge", Short: "commit a store from its finished extraction shards",
+		Usage: `Usage: preconv store merge STORE [--clean] [--of N] [--json]
+
+Merges the shards that 'preconv extract --shard i/N --out STORE' wrote under
+STORE/.preconv/shards/ into STORE. Refuses, writing nothing, unless shards
+0..N-1 are all finished and agree (same spec, same dataset listing), naming
+the missing or mismatched shards. The merged store is the one a single
+machine writes (byte-identical features, labels, keys and records) and is
+verified before the command returns. --clean then removes the shards.`}
+	merge.Run = func(ctx context.Context, env *Env, args []string) error {
+		fs := newFlags(env, merge)
+		var opts extract.MergeOptions
+		fs.BoolVar(&opts.Clean, "clean", false, "remove the shard directories after a verified merge")
+		fs.IntVar(&opts.Of, "of", 0, "merge the shards of this N when shards of several counts are present")
+		asJSON := fs.Bool("json", false, "print JSON")
+		pos, err := parseFlags(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError("store merge needs one STORE directory (try 'preconv store merge -h')")
+		}
+		res, err := extract.Merge(ctx, pos[0], opts)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(env.Stdout, res)
+		}
+		fmt.Fprintf(env.Stdout, "%s: merged %d shards, %d items (%d failed, %d copied, %d kept) in %.1fs; verified\n",
+			res.Store, res.Shards, res.Items, res.Failed, res.Copied, res.Kept, res.Seconds)
+		if res.Cleaned {
+			fmt.Fprintf(env.Stdout, "  shard directories removed\n")
+		}
+		return nil
+	}
+	register(merge)
 }
