@@ -59,6 +59,11 @@ type Config struct {
 	// Log, if set, receives notes such as "shard 2/4 is being written by
 	// pid 123 on host; waiting".
 	Log func(msg string)
+	// Augment is an augmentation spec (imageset.ParseAugment: "flip,crop"
+	// or JSON) and Views the rows per training image (view 0 un-augmented);
+	// see views.go. "" and 0: no augmentation, one row per image.
+	Augment string
+	Views   int
 }
 
 // Result summarises an extraction.
@@ -79,6 +84,10 @@ type Result struct {
 	Errors []string `json:"errors,omitempty"`
 	// SpecDigest identifies the extraction spec.
 	SpecDigest string `json:"spec_digest"`
+	// Rows is the store's row count and Views the rows per training image
+	// (set by augmented extractions; Items counts images).
+	Rows  int `json:"rows,omitempty"`
+	Views int `json:"views,omitempty"`
 	// Shard is "i/N" for a shard run (Store is then the shard's directory
 	// and Items its items), and Total the whole dataset's items.
 	Shard string `json:"shard,omitempty"`
@@ -165,6 +174,9 @@ func Spec(b *backbone.Backbone, pre imageset.Preprocess, dtype string) (store.Sp
 
 // Run extracts features of cfg.Data with backbone b into cfg.Out.
 func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dataset) (*Result, error) {
+	if cfg.Augment != "" || cfg.Views > 1 {
+		return runViews(ctx, cfg, b, ds) // views.go
+	}
 	if cfg.Shard.Enabled() {
 		return runShard(ctx, cfg, b, ds)
 	}
