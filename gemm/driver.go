@@ -17,6 +17,10 @@ type problem struct {
 	beta           float32
 	c              []float32
 	ldc            int
+	// pb, when set, supplies op(B) pre-packed (SgemmPacked); pbCol is the
+	// column of pb where this (sub-)problem's B starts.
+	pb    *PackedB
+	pbCol int
 }
 
 // sub returns the part of p that computes C[i0:i0+m, j0:j0+n].
@@ -35,9 +39,12 @@ func (p problem) sub(i0, m, j0, n int) problem {
 	} else {
 		q.a = p.a[i0*p.lda:]
 	}
-	if p.transB {
+	switch {
+	case p.pb != nil:
+		q.pbCol = p.pbCol + j0
+	case p.transB:
 		q.b = p.b[j0*p.ldb:]
-	} else {
+	default:
 		q.b = p.b[j0:]
 	}
 	return q
@@ -92,9 +99,11 @@ func run(kn kernel, p problem) {
 		scaleC(p)
 		return
 	}
-	if dk, ok := useDot(p); ok {
-		runDot(dk, p)
-		return
+	if p.pb == nil {
+		if dk, ok := useDot(p); ok {
+			runDot(dk, p)
+			return
+		}
 	}
 	mr, nr := kn.mr, kn.nr
 	kc := min(kn.kc, p.k)
@@ -114,7 +123,9 @@ func run(kn kernel, p problem) {
 	// them; with fewer, the sequential reads of packing beat the kernel's
 	// strided first touch.
 	directB := !p.transB && !kn.packB && p.alpha == 1 && mc > 8*mr
-	if !directB {
+	if p.pb != nil {
+		directB, bsz = false, 0
+	} else if !directB {
 		bsz = kc * nc
 	}
 	buf := bf.aligned(asz + bsz + mr*nr)
@@ -146,7 +157,9 @@ func run(kn kernel, p problem) {
 			for jc := 0; jc < p.n; jc += nc {
 				nb := min(nc, p.n-jc)
 				bs := bsrc{b: bp, ldb: nr}
-				if directB {
+				if p.pb != nil {
+					bs.b = p.pb.block(pc, kb, p.pbCol+jc)
+				} else if directB {
 					// Only a partial last panel is packed.
 					bs = bsrc{b: p.b, ldb: p.ldb, off: pc*p.ldb + jc, direct: true, pack: bp}
 					if rem := nb % nr; rem != 0 {

@@ -15,7 +15,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // differ from Sgemm's in the last bits (a part may take a different kernel).
 func SgemmParallel(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	parallel(pickKernel(), threads, problem{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc})
+	parallel(pickKernel(), threads, problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc})
 }
 
 // CheckArgs panics with a "gemm:" message when the sizes, strides or slice

@@ -21,11 +21,14 @@ type Linear struct {
 	// O(n·in·out) product).
 	wt      []float32
 	wtValid bool
+	// packed is Wᵀ packed once for the GEMM kernel while Weight is frozen
+	// (gemm.PackB): a frozen layer's forward then never re-packs its weight.
+	packed *gemm.PackedB
 }
 
 // Invalidate drops the cached transposed weight; call it after changing a
 // frozen Weight's data once Forward has run.
-func (l *Linear) Invalidate() { l.wtValid = false }
+func (l *Linear) Invalidate() { l.wtValid, l.packed = false, nil }
 
 func (l *Linear) transposed(threads int) []float32 {
 	if l.wtValid && l.Weight.Frozen {
@@ -94,7 +97,15 @@ func (l *Linear) Forward(e *Exec, x []float32, n int) []float32 {
 	for i := 0; i < n; i++ {
 		copy(l.y[i*l.out:(i+1)*l.out], l.Bias.Data)
 	}
-	if n > 0 {
+	switch {
+	case n == 0:
+	case l.Weight.Frozen:
+		if l.packed == nil {
+			l.packed = gemm.PackB(true, l.in, l.out, l.Weight.Data, l.in)
+		}
+		gemm.SgemmPacked(e.Threads, false, n, x, l.in, l.packed, 1, l.y, l.out)
+	default:
+		l.packed = nil
 		gemm.SgemmParallel(e.Threads, false, false, n, l.out, l.in, 1, x, l.in, l.transposed(e.Threads), l.out, 1, l.y, l.out)
 	}
 	if e.Train {
