@@ -133,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 // routes registers every route. Keep this the only place that does.
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.read(s.handleIndex))
+	s.mux.HandleFunc("GET /static/index.js", s.handleIndexJS)
 	s.mux.HandleFunc("GET /api/stores", s.read(s.handleList))
 	s.mux.HandleFunc("GET /api/stores/{name}", s.read(s.handleInfo))
 	s.mux.HandleFunc("GET /api/search", s.read(s.handleSearch))
