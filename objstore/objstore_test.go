@@ -48,3 +48,18 @@ func TestNewS3Endpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestSub(t *testing.T) {
+	root := objstore.NewDir(t.TempDir())
+	b, err := objstore.Sub(root, "/a/b/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objstoretest.Run(t, b)
+	if l, err := root.List(t.Context(), ""); err != nil || len(l) == 0 || l[0].Key[:4] != "a/b/" {
+		t.Fatalf("Sub wrote outside its prefix: %v, %v", l, err)
+	}
+	if _, err := objstore.Sub(root, "a/../x"); !errors.Is(err, objstore.ErrBadKey) {
+		t.Fatalf("Sub with a dot segment: %v", err)
+	}
+}
