@@ -25,7 +25,9 @@ type sub struct {
 	p string
 }
 
-func (s *sub) String() string { return strings.TrimSuffix(s.b.String(), "/") + "/" + strings.TrimSuffix(s.p, "/") }
+func (s *sub) String() string {
+	return strings.TrimSuffix(s.b.String(), "/") + "/" + strings.TrimSuffix(s.p, "/")
+}
 
 func (s *sub) key(k string) (string, error) {
 	if err := ValidKey(k); err != nil {
