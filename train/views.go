@@ -128,3 +128,7 @@ var (
 	_ Dataset = (*ViewSet)(nil)
 	_ Orderer = (*ViewSet)(nil)
 )
+
+// SeededOrder is the permutation of 0..n-1 that Run uses for a dataset
+// without an Orderer in epoch epoch of a run seeded with seed.
+func SeededOrder(n int, seed int64, epoch int) []int { return seededOrder(n, seed, epoch) }
