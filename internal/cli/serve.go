@@ -11,16 +11,27 @@ import (
 func init() {
 	c := &Command{Name: "serve", Short: "serve feature stores over HTTP (Zarr files, JSON API, web page)",
 		Usage: `Usage: preconv serve --root DIR [--addr :8080] [--tokens FILE] [--anonymous-read]
-                     [--tls-cert FILE --tls-key FILE] [--json]
+                     [--tls-cert FILE --tls-key FILE] [--max-upload BYTES]
+                     [--keep-versions K] [--json]
 
-Serves every committed store under DIR, read-only:
+Serves every committed store under DIR (plain store directories, and stores
+pushed with 'preconv push STORE http://HOST/stores/NAME'):
   GET /                         web page listing the stores
-  GET /api/stores[/NAME]        provenance, counts, size (JSON)
-  GET /api/search?weights_digest=&spec_digest=&tap=   matching stores
-  GET /stores/NAME/...          the Zarr files (zarr.open_group over fsspec)
+  GET /api/v1/stores[/NAME]     provenance, counts, size, who pushed, when (JSON)
+  GET /api/v1/search?weights_digest=&spec_digest=&tap=   matching stores
+  GET /stores/NAME/...          the Zarr files (zarr.open_group over fsspec);
+                                NAME@VERSION pins a pushed version
+  POST /api/v1/blobs/missing, PUT /api/v1/blobs/SHA256,
+  POST /api/v1/stores/NAME/commit   the push protocol (write scope)
 
-Requests need "Authorization: Bearer TOKEN" with the read scope; tokens come
-from a JSON file {"tokens":[{"token":"…","scopes":["read"],"name":"team-a"}]}.
+Pushed files are kept once by sha256 under DIR/.preconv-server (identical
+chunks of different stores and versions share storage); each push switches
+NAME to the new version atomically, and the last --keep-versions versions
+stay readable as NAME@VERSION.
+
+Requests need "Authorization: Bearer TOKEN" with the read scope (pushes: the
+write scope); tokens come from a JSON file
+{"tokens":[{"token":"…","scopes":["read","write"],"name":"team-a"}]}.
 --anonymous-read lets requests without a token read. Stops on Ctrl-C.`}
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlags(env, c)
@@ -30,7 +41,9 @@ from a JSON file {"tokens":[{"token":"…","scopes":["read"],"name":"team-a"}]}.
 		anon := fs.Bool("anonymous-read", false, "allow reading without a token")
 		cert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key serves HTTPS")
 		key := fs.String("tls-key", "", "TLS private key (PEM)")
-		maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
+		maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes (read routes)")
+		maxUpload := fs.Int64("max-upload", 256<<20, "largest pushed file (blob) in bytes")
+		keep := fs.Int("keep-versions", 5, "versions kept per pushed store")
 		asJSON := fs.Bool("json", false, "print the listening URL as JSON")
 		pos, err := parseFlags(fs, args)
 		if err != nil {
@@ -39,7 +52,11 @@ from a JSON file {"tokens":[{"token":"…","scopes":["read"],"name":"team-a"}]}.
 		if len(pos) != 0 || *root == "" {
 			return usageError("serve needs --root DIR and no positional arguments (try 'preconv serve -h')")
 		}
-		cfg := server.Config{Root: *root, AnonymousRead: *anon, MaxBodyBytes: *maxBody, TLSCert: *cert, TLSKey: *key}
+		if *maxUpload <= 0 || *keep <= 0 {
+			return usageError("--max-upload and --keep-versions must be positive")
+		}
+		cfg := server.Config{Root: *root, AnonymousRead: *anon, MaxBodyBytes: *maxBody, TLSCert: *cert, TLSKey: *key,
+			MaxUploadBytes: *maxUpload, KeepVersions: *keep}
 		if *tokens != "" {
 			if cfg.Tokens, err = server.LoadTokens(*tokens); err != nil {
 				return err
