@@ -26,6 +26,12 @@ var ErrSpecMismatch = errors.New("bundle: features do not match the run")
 // Evaluate scores the run's head on a store (split "" = every item; "valid",
 // "train" = that split).
 func Evaluate(ctx context.Context, runDir, storeDir, split string, opt *train.EvalOptions) (*Meta, *train.Metrics, error) {
+	return EvaluateTTAMode(ctx, runDir, storeDir, split, "", opt)
+}
+
+// EvaluateTTAMode is Evaluate with test-time augmentation tta (TTAFlip,
+// TTAViews; "" none, which scores view 0 of each image).
+func EvaluateTTAMode(ctx context.Context, runDir, storeDir, split, tta string, opt *train.EvalOptions) (*Meta, *train.Metrics, error) {
 	m, err := Read(runDir)
 	if err != nil {
 		return nil, nil, err
@@ -38,7 +44,7 @@ func Evaluate(ctx context.Context, runDir, storeDir, split string, opt *train.Ev
 	if err != nil {
 		return nil, nil, err
 	}
-	if d := s.Spec().Digest(); d != m.SpecDigest {
+	if d := s.Spec().Digest(); d != m.SpecDigest && FeatureDigest(s.Spec()) != FeatureDigest(m.Spec) {
 		return nil, nil, fmt.Errorf("%w: %s was extracted with a different spec than run %s: %s", ErrSpecMismatch, storeDir, runDir, strings.Join(s.Spec().Diff(m.Spec), "; "))
 	}
 	if strings.Join(s.Classes(), "\x00") != strings.Join(classes, "\x00") {
@@ -48,6 +54,11 @@ func Evaluate(ctx context.Context, runDir, storeDir, split string, opt *train.Ev
 	if split != "" {
 		ds = s.Split(split)
 	}
+	if tta != "" {
+		met, err := EvaluateTTA(ctx, h, ds, tta)
+		return m, met, err
+	}
+	ds = ds.View0() // augmented views are for training; score each image once
 	if ds.Len() == 0 {
 		return nil, nil, fmt.Errorf("bundle: %s has no items in split %q", storeDir, split)
 	}
@@ -82,6 +93,9 @@ type Predictor struct {
 	Classes  []string
 	Pre      imageset.Preprocess
 	Threads  int
+	// TTA "flip" averages each image's probabilities with those of its
+	// horizontal flip (a second backbone pass); "" none.
+	TTA string
 }
 
 // NewPredictor loads the run and its backbone. modelRef overrides the
@@ -155,6 +169,11 @@ func (p *Predictor) Predict(ctx context.Context, paths []string, topK int) ([]Pr
 			roundF16(y)
 		}
 		probs := p.Head.Predict(y.Data, len(bt.Index))
+		if p.TTA == TTAFlip {
+			if probs, err = p.flipTTA(e, bt.X, probs, len(bt.Index)); err != nil {
+				return out, err
+			}
+		}
 		k := len(p.Classes)
 		for j, idx := range bt.Index {
 			out[idx].Top = topClasses(probs[j*k:(j+1)*k], p.Classes, topK)

@@ -25,6 +25,10 @@ type TrainOptions struct {
 	Out    string
 	Config train.Config
 	Hooks  []train.Hook
+	// ViewPolicy picks one view per image per epoch when the training store
+	// holds augmented views (train.ViewUniform, the default, or
+	// train.ViewRoundRobin); validation always reads view 0. See views.go.
+	ViewPolicy string
 }
 
 // Splits opens the training and validation datasets as TrainOptions describes.
@@ -68,9 +72,17 @@ func Train(ctx context.Context, o TrainOptions) (*Meta, error) {
 	start := time.Now()
 	var vds train.Dataset
 	if va != nil {
+		va = va.View0()
 		vds = va
 	}
-	res, err := train.Run(ctx, cfg, tr, vds, o.Hooks...)
+	tds, err := TrainSet(tr, o.ViewPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if tds != train.Dataset(tr) && cfg.Fold {
+		return nil, fmt.Errorf("bundle: --fold computes the frozen layers once and cannot draw a view per epoch from %s: %w", o.Store, train.ErrConfig)
+	}
+	res, err := train.Run(ctx, cfg, tds, vds, o.Hooks...)
 	if err != nil {
 		return nil, err
 	}

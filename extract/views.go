@@ -191,3 +191,28 @@ func runViews(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imagese
 	}
 	return res, nil
 }
+
+// FlipFeatureMap writes into dst the horizontal flip of a spatial feature
+// map src of shape [C, H, W] (row-major): dst[c,y,x] = src[c,y,W-1-x]. It is
+// the cheap flip view: the features of the flipped image computed from the
+// stored features instead of the backbone. It is exact only for a backbone
+// that commutes with horizontal flips (symmetric receptive fields and
+// padding); real CNNs have asymmetric kernels and TF-style "same" padding,
+// so it approximates the true flip view (the relative error is measured in
+// views_real_test.go). After global average pooling a flipped map pools to
+// the same vector, so for pooled features (shape [C]) the cheap flip view
+// is the view 0 features themselves: it adds nothing, and the true flip
+// view (a backbone pass over the flipped image) is needed. dst and src must
+// not overlap; a shape that is not [C, H, W] panics.
+func FlipFeatureMap(dst, src []float32, shape []int) {
+	if len(shape) != 3 || len(src) != shape[0]*shape[1]*shape[2] || len(dst) != len(src) {
+		panic(fmt.Sprintf("extract: FlipFeatureMap: shape %v with %d/%d values", shape, len(src), len(dst)))
+	}
+	w := shape[2]
+	for r := 0; r < shape[0]*shape[1]; r++ {
+		s, d := src[r*w:(r+1)*w], dst[r*w:(r+1)*w]
+		for x := range d {
+			d[x] = s[w-1-x]
+		}
+	}
+}
