@@ -24,6 +24,7 @@ confusion matrix and the worst misclassified items.`}
 		split := fs.String("split", "", "evaluate only this split (train, valid); default all items")
 		rep := fs.String("report", "", "also write an HTML report to this directory")
 		topK := fs.Int("top", 10, "misclassified items to list")
+		tta := fs.String("tta", "", "test-time augmentation: views (average over the stored views of each image) or flip (spatial features only)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		if _, err := parseFlags(fs, args); err != nil {
 			return err
@@ -31,7 +32,7 @@ confusion matrix and the worst misclassified items.`}
 		if *run == "" || *st == "" {
 			return usageError("eval needs --run and --store (see 'preconv eval -h')")
 		}
-		m, met, err := bundle.Evaluate(ctx, *run, *st, *split, &train.EvalOptions{TopK: *topK})
+		m, met, err := bundle.EvaluateTTAMode(ctx, *run, *st, *split, *tta, &train.EvalOptions{TopK: *topK})
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,8 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 		fs.IntVar(&cfg.Threads, "threads", 0, "backbone threads (default: number of CPUs)")
 		fs.IntVar(&cfg.ZstdLevel, "zstd-level", 0, "zstd level 1..19 (default 3)")
 		fs.IntVar(&cfg.ChunkRows, "chunk-items", 0, "items per chunk (default: about 8 MiB of features)")
+		fs.StringVar(&cfg.Augment, "augment", "", "augmentation of views 1..K-1: flip,crop,rotate,jitter (torchvision defaults; op=x sets its parameter) or JSON")
+		fs.IntVar(&cfg.Views, "views", 0, "rows per training image with --augment (view 0 un-augmented; raising K later computes only the new views)")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		quiet := fs.Bool("quiet", false, "no progress output")
 		shard := fs.String("shard", "", "extract only shard i/N (by content hash) into STORE/.preconv/shards/; then 'preconv store merge STORE'")

@@ -23,6 +23,7 @@ whose digest must match the one the head was trained on.`}
 		arch := fs.String("arch", "", "architecture of a bare weights file")
 		topK := fs.Int("top", 3, "classes to show per image")
 		threads := fs.Int("threads", 0, "threads (default: number of CPUs)")
+		tta := fs.String("tta", "", "test-time augmentation: flip (average with the horizontally flipped image: two backbone passes)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		images, err := parseFlags(fs, args)
 		if err != nil {
@@ -36,6 +37,10 @@ whose digest must match the one the head was trained on.`}
 			return err
 		}
 		p.Threads = *threads
+		if *tta != "" && *tta != bundle.TTAFlip {
+			return usageError("--tta %q: predict supports flip", *tta)
+		}
+		p.TTA = *tta
 		preds, err := p.Predict(ctx, images, *topK)
 		if err != nil {
 			return err
