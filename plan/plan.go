@@ -41,6 +41,10 @@ type Plan struct {
 	Sample     int         `json:"sample"`
 	Threads    int         `json:"threads"`
 	Candidates []Candidate `json:"candidates"`
+	// Views and Rows: rows per training image and the store's row count
+	// (Items when Views <= 1).
+	Views int `json:"views,omitempty"`
+	Rows  int `json:"rows"`
 }
 
 // Options choose what to measure.
@@ -51,6 +55,10 @@ type Options struct {
 	Sample  int      // images measured (default 8)
 	Threads int
 	Level   int // zstd level (default 3)
+	// Views > 1 plans an augmented extraction (extract --views K): K rows
+	// per training image, one per "valid"/"test" image; sizes and times
+	// count rows (each view is one backbone pass).
+	Views int
 }
 
 // Make measures backbone b (its Full graph) on a sample of items.
@@ -100,7 +108,14 @@ func Make(ctx context.Context, b *backbone.Backbone, items []imageset.Item, o Op
 		return nil, err
 	}
 	defer enc.Close()
-	p := &Plan{Model: b.Name, Items: len(items), Sample: n, Threads: o.Threads}
+	p := &Plan{Model: b.Name, Items: len(items), Sample: n, Threads: o.Threads, Views: max(o.Views, 1)}
+	for _, it := range items {
+		if it.Split == "valid" || it.Split == "test" {
+			p.Rows++
+		} else {
+			p.Rows += p.Views
+		}
+	}
 	e := &nn.Exec{Threads: o.Threads}
 	for _, tap := range o.Taps {
 		for _, pool := range o.Pools {
@@ -120,8 +135,8 @@ func Make(ctx context.Context, b *backbone.Backbone, items []imageset.Item, o Op
 				comp := enc.EncodeAll(raw, nil)
 				ratio := float64(len(y.Data)*4) / float64(max(1, len(comp)))
 				c := Candidate{Tap: tap, Pool: pool, DType: dt, FeatureShape: y.Shape[1:],
-					RawBytes: per * 4 * int64(len(items)), Ratio: ratio, SecPerImage: sec,
-					ExtractSec: sec * float64(len(items))}
+					RawBytes: per * 4 * int64(p.Rows), Ratio: ratio, SecPerImage: sec,
+					ExtractSec: sec * float64(p.Rows)}
 				c.StoreBytes = int64(math.Ceil(float64(c.RawBytes) / ratio))
 				p.Candidates = append(p.Candidates, c)
 			}

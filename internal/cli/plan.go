@@ -32,6 +32,8 @@ the real features) and the extraction time for the whole dataset.`}
 		pools := fs.String("pools", "none,avg", "candidate poolings")
 		dtypes := fs.String("dtypes", "f32,f16", "candidate dtypes")
 		fs.IntVar(&o.Sample, "sample", 8, "images to measure")
+		fs.IntVar(&o.Views, "views", 0, "plan an augmented extraction with K views per training image (extract --augment … --views K)")
+		fs.Float64Var(&ecfg.ValidFraction, "valid-fraction", 0, "held-out fraction (one view per held-out image)")
 		fs.IntVar(&o.Threads, "threads", 0, "threads (default: number of CPUs)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		if _, err := parseFlags(fs, args); err != nil {
@@ -62,7 +64,7 @@ the real features) and the extraction time for the whole dataset.`}
 		if b.Preprocess, err = extract.Preprocessing(ecfg, b); err != nil {
 			return err
 		}
-		ds, err := extract.LoadDataset(ctx, extract.Config{Data: ecfg.Data})
+		ds, err := extract.LoadDataset(ctx, extract.Config{Data: ecfg.Data, ValidFraction: ecfg.ValidFraction})
 		if err != nil {
 			return err
 		}
@@ -75,6 +77,10 @@ the real features) and the extraction time for the whole dataset.`}
 		}
 		w := env.Stdout
 		fmt.Fprintf(w, "%s on %d images (measured on %d)\n", p.Model, p.Items, p.Sample)
+		if p.Views > 1 {
+			fmt.Fprintf(w, "%d views per training image: %d rows (%.2f× the images); sizes and times below are for all rows\n",
+				p.Views, p.Rows, float64(p.Rows)/float64(max(p.Items, 1)))
+		}
 		fmt.Fprintf(w, "%-26s %-5s %-5s %-16s %12s %12s %7s %12s\n", "tap", "pool", "dtype", "shape", "raw f32", "store", "ratio", "extract")
 		for _, c := range p.Candidates {
 			pool := c.Pool
