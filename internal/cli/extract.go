@@ -7,7 +7,6 @@ import (
 
 	"github.com/preconv/preconv/backbone"
 	"github.com/preconv/preconv/extract"
-	"github.com/preconv/preconv/remote"
 )
 
 func init() {
@@ -38,8 +37,7 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 		fs.StringVar(&cfg.Data, "data", "", "ImageFolder root or .csv/.jsonl manifest (required)")
 		fs.StringVar(&cfg.Valid, "valid", "", "separate validation ImageFolder root")
 		fs.Float64Var(&cfg.ValidFraction, "valid-fraction", 0, "hold out this fraction as the valid split (by content hash)")
-		fs.StringVar(&cfg.Out, "out", "", "store directory, or s3://BUCKET/PREFIX or http(s)://HOST/stores/NAME (pulled, extracted into, pushed back) (required)")
-		fs.StringVar(&cfg.Out, "store", "", "alias of --out")
+		fs.StringVar(&cfg.Out, "out", "", "store directory (required)")
 		fs.StringVar(&cfg.Preprocess, "preprocess", "", "preprocessing preset (torchvision, keras-tf, keras-caffe, unit) or JSON; default: the backbone's")
 		fs.IntVar(&cfg.Size, "size", 0, "resize to this size (overrides the preset)")
 		fs.IntVar(&cfg.Crop, "crop", 0, "center-crop to this size (overrides the preset)")
@@ -71,14 +69,6 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 		if cfg.DType != "f32" && cfg.DType != "f16" {
 			return usageError("--dtype %q: want f32 or f16", cfg.DType)
 		}
-		if *shard != "" && remote.IsRemote(cfg.Out) {
-			return usageError("--shard needs a local --out for now (extract into a directory, merge, then 'preconv push')")
-		}
-		outDir, finish, err := openStoreRef(ctx, env, cfg.Out, true)
-		if err != nil {
-			return err
-		}
-		cfg.Out = outDir
 		b, err := backbone.Open(ctx, *modelRef, opts)
 		if err != nil {
 			return err
@@ -95,9 +85,6 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 			if res != nil && res.Computed > 0 {
 				return fmt.Errorf("%w (%d items computed so far are kept; rerun the same command to resume)", err, res.Computed)
 			}
-			return err
-		}
-		if err := finish(true); err != nil {
 			return err
 		}
 		if *asJSON {
