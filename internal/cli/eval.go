@@ -32,7 +32,11 @@ confusion matrix and the worst misclassified items.`}
 		if *run == "" || *st == "" {
 			return usageError("eval needs --run and --store (see 'preconv eval -h')")
 		}
-		m, met, err := bundle.EvaluateTTAMode(ctx, *run, *st, *split, *tta, &train.EvalOptions{TopK: *topK})
+		stDir, _, err := openStoreRef(ctx, env, *st, false) // s3://, http(s):// → local copy
+		if err != nil {
+			return err
+		}
+		m, met, err := bundle.EvaluateTTAMode(ctx, *run, stDir, *split, *tta, &train.EvalOptions{TopK: *topK})
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/preconv/preconv/backbone"
 	"github.com/preconv/preconv/extract"
+	"github.com/preconv/preconv/remote"
 )
 
 func init() {
@@ -25,7 +26,13 @@ directory) or a known name: nsfwjs/mobilenet_v2, nsfwjs/inception_v3, pixels.
 Scale-out: --shard i/N extracts only the images whose content hash falls in
 shard i (of N) into STORE/.preconv/shards/i-of-N. Run the N shards anywhere,
 at once (every shard lists and hashes the same --data); rerunning a shard is
-a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
+a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.
+
+Sharing: --from URL (http(s)://HOST/stores/NAME of 'preconv serve', or
+s3://bucket/prefix) first checks that the shared store has this extraction's
+spec, pulls it into the local cache and copies the features of the images it
+already has (same bytes, same spec) instead of computing them. --push URL
+pushes STORE there after a successful extraction. Token: $PRECONV_TOKEN.`}
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlags(env, c)
 		var cfg extract.Config
@@ -37,7 +44,8 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 		fs.StringVar(&cfg.Data, "data", "", "ImageFolder root or .csv/.jsonl manifest (required)")
 		fs.StringVar(&cfg.Valid, "valid", "", "separate validation ImageFolder root")
 		fs.Float64Var(&cfg.ValidFraction, "valid-fraction", 0, "hold out this fraction as the valid split (by content hash)")
-		fs.StringVar(&cfg.Out, "out", "", "store directory (required)")
+		fs.StringVar(&cfg.Out, "out", "", "store directory, or s3://BUCKET/PREFIX or http(s)://HOST/stores/NAME (pulled, extracted into, pushed back) (required)")
+		fs.StringVar(&cfg.Out, "store", "", "alias of --out")
 		fs.StringVar(&cfg.Preprocess, "preprocess", "", "preprocessing preset (torchvision, keras-tf, keras-caffe, unit) or JSON; default: the backbone's")
 		fs.IntVar(&cfg.Size, "size", 0, "resize to this size (overrides the preset)")
 		fs.IntVar(&cfg.Crop, "crop", 0, "center-crop to this size (overrides the preset)")
@@ -52,6 +60,8 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		quiet := fs.Bool("quiet", false, "no progress output")
 		shard := fs.String("shard", "", "extract only shard i/N (by content hash) into STORE/.preconv/shards/; then 'preconv store merge STORE'")
+		from := fs.String("from", "", "copy features of matching images from this shared store (http(s)://HOST/stores/NAME or s3://…)")
+		pushTo := fs.String("push", "", "push STORE to this URL after a successful extraction")
 		if _, err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -69,6 +79,14 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 		if cfg.DType != "f32" && cfg.DType != "f16" {
 			return usageError("--dtype %q: want f32 or f16", cfg.DType)
 		}
+		if *shard != "" && remote.IsRemote(cfg.Out) {
+			return usageError("--shard needs a local --out for now (extract into a directory, merge, then 'preconv push')")
+		}
+		outDir, finish, err := openStoreRef(ctx, env, cfg.Out, true)
+		if err != nil {
+			return err
+		}
+		cfg.Out = outDir
 		b, err := backbone.Open(ctx, *modelRef, opts)
 		if err != nil {
 			return err
@@ -77,18 +95,43 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 		if err != nil {
 			return err
 		}
+		if *pushTo != "" && *shard != "" {
+			return usageError("--push cannot be used with --shard (push after 'preconv store merge')")
+		}
+		var shared *sharing
+		if *from != "" {
+			if shared, err = reuseFrom(ctx, env, *from, &cfg, b, *quiet || *asJSON); err != nil {
+				return err
+			}
+		}
 		pr := newProgress(env.Stderr, "extract", *quiet || *asJSON)
 		cfg.Progress = pr.update
 		res, err := extract.Run(ctx, cfg, b, ds)
 		pr.done()
+		if err == nil && *pushTo != "" {
+			if shared == nil {
+				shared = &sharing{}
+			}
+			if shared.PushedTo, shared.Pushed, err = pushStore(ctx, env, cfg.Out, *pushTo, *quiet || *asJSON); err != nil {
+				return err
+			}
+		}
 		if err != nil {
 			if res != nil && res.Computed > 0 {
 				return fmt.Errorf("%w (%d items computed so far are kept; rerun the same command to resume)", err, res.Computed)
 			}
 			return err
 		}
+		if err := finish(true); err != nil {
+			return err
+		}
 		if *asJSON {
-			if err := writeJSON(env.Stdout, res); err != nil {
+			var out any = res
+			if shared != nil {
+				shared.Result = res
+				out = shared
+			}
+			if err := writeJSON(env.Stdout, out); err != nil {
 				return err
 			}
 		} else if !*quiet {
@@ -103,6 +146,9 @@ a no-op, a killed one resumes. Then 'preconv store merge STORE' commits STORE.`}
 			}
 			for _, r := range res.Reasons {
 				fmt.Fprintf(env.Stdout, "  %s\n", r)
+			}
+			if shared != nil && shared.From != nil {
+				fmt.Fprintf(env.Stdout, "  %d items copied from %s\n", res.FromSources, shared.FromURL)
 			}
 			for i, e := range res.Errors {
 				if i == 20 {

@@ -30,7 +30,11 @@ size on disk, compression ratio and chunk count. Reads no chunks.`}
 		if len(pos) != 1 {
 			return usageError("store info needs one STORE directory (try 'preconv store info -h')")
 		}
-		in, err := store.Stat(pos[0])
+		dir, _, err := openStoreRef(ctx, env, pos[0], false) // s3://, http(s):// → local copy
+		if err != nil {
+			return err
+		}
+		in, err := store.Stat(dir)
 		if err != nil {
 			return err
 		}
@@ -98,7 +102,11 @@ each damaged or missing chunk; rerunning the extraction recomputes them.`}
 		if len(pos) != 1 {
 			return usageError("store verify needs one STORE directory (try 'preconv store verify -h')")
 		}
-		rep, err := store.Verify(pos[0])
+		dir, _, err := openStoreRef(ctx, env, pos[0], false) // s3://, http(s):// → local copy
+		if err != nil {
+			return err
+		}
+		rep, err := store.Verify(dir)
 		if err != nil {
 			return err
 		}
@@ -146,7 +154,11 @@ its metadata. Streams chunk by chunk, so the store may exceed memory.`}
 		if *format != "npy" && *format != "safetensors" {
 			return usageError("--format %q: want npy or safetensors", *format)
 		}
-		s, err := store.Open(pos[0])
+		dir, _, err := openStoreRef(ctx, env, pos[0], false) // s3://, http(s):// → local copy
+		if err != nil {
+			return err
+		}
+		s, err := store.Open(dir)
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 		fs := newFlags(env, c)
 		var o bundle.TrainOptions
 		cfg := &o.Config
-		fs.StringVar(&o.Store, "store", "", "training feature store (required)")
+		fs.StringVar(&o.Store, "store", "", "training feature store: a directory, s3://BUCKET/PREFIX or http(s)://HOST/stores/NAME (required)")
 		fs.StringVar(&o.ValidStore, "valid", "", "validation feature store (default: the store's valid split)")
 		fs.StringVar(&o.Out, "out", "", "run directory (required)")
 		fs.StringVar(&cfg.Head.Preset, "head", "linear", "head preset: linear, mlp or vgg-classifier")
@@ -66,6 +66,12 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 			return usageError("train needs --store and --out (see 'preconv train -h')")
 		}
 		var err error
+		if o.Store, _, err = openStoreRef(ctx, env, o.Store, false); err != nil { // s3://, http(s):// → local copy
+			return err
+		}
+		if o.ValidStore, _, err = openStoreRef(ctx, env, o.ValidStore, false); err != nil {
+			return err
+		}
 		if *hidden != "" {
 			if cfg.Head.Hidden, err = intList(*hidden); err != nil {
 				return usageError("--hidden: %v", err)

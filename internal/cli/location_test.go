@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/preconv/preconv/objstore/s3test"
+	"github.com/preconv/preconv/remote"
+)
+
+// TestS3Store drives extract → train → eval → pull → push against a real S3
+// server (versitygw on loopback) and checks the pulled store equals a local
+// extraction of the same images bit for bit.
+func TestS3Store(t *testing.T) {
+	srv := s3test.StartServer(t)
+	srv.Setenv(t)
+	t.Setenv("PRECONV_CACHE", t.TempDir())
+	dir := t.TempDir()
+	data, local, pulled, rd := filepath.Join(dir, "data"), filepath.Join(dir, "local"), filepath.Join(dir, "pulled"), filepath.Join(dir, "run")
+	writeImages(t, data, 5)
+	url := "s3://" + srv.Bucket + "/stores/x"
+	args := []string{"--model", "pixels", "--data", data, "--size", "4", "--valid-fraction", "0.3", "--threads", "1", "--json"}
+
+	r := run(append([]string{"extract", "--out", url}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("extract to %s: %v\n%s", url, r.err, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "pushed to "+url) {
+		t.Errorf("extract does not report the push: %q", r.stderr)
+	}
+	r = run(append([]string{"extract", "--out", local}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("local extract: %v", r.err)
+	}
+	// --store is an alias; a second extraction computes nothing and pushes nothing new.
+	r = run(append([]string{"extract", "--store", url}, args...)...)
+	var ex struct{ Computed, Reused, Kept int }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &ex) != nil || ex.Computed != 0 {
+		t.Fatalf("second extract: %v %+v %s", r.err, ex, r.stderr)
+	}
+
+	r = run("train", "--store", url, "--out", rd, "--epochs", "1", "--batch", "4", "--threads", "1", "--json", "--quiet")
+	if r.code != 0 {
+		t.Fatalf("train --store %s: %v\n%s", url, r.err, r.stderr)
+	}
+	if r = run("eval", "--run", rd, "--store", url, "--json"); r.code != 0 {
+		t.Fatalf("eval --store %s: %v", url, r.err)
+	}
+	if r = run("store", "verify", url, "--json"); r.code != 0 || !strings.Contains(r.stdout, `"committed": true`) {
+		t.Fatalf("store verify %s: %v %s", url, r.err, r.stdout)
+	}
+
+	r = run("pull", url, pulled, "--json")
+	var st remote.Stats
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil || st.Transferred != st.Files || st.Files == 0 {
+		t.Fatalf("pull: %v %+v %s", r.err, st, r.stderr)
+	}
+	sameStore(t, pulled, local)
+
+	// push a local store elsewhere; pulling it again moves nothing.
+	url2 := "s3://" + srv.Bucket + "/stores/y"
+	if r = run("push", local, url2); r.code != 0 || !strings.Contains(r.stdout, "transferred") {
+		t.Fatalf("push: %v %s", r.err, r.stdout)
+	}
+	if r = run("push", local, url2, "--json"); r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil || st.Transferred != 0 {
+		t.Fatalf("second push: %v %+v", r.err, st)
+	}
+	if r = run("pull", url2, local, "--json"); r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil || st.Transferred != 0 {
+		t.Fatalf("pull onto the same store: %v %+v", r.err, st)
+	}
+
+	// Reading a location without a store names it.
+	if r = run("train", "--store", "s3://"+srv.Bucket+"/nothing", "--out", rd+"2"); r.code != ExitFailure || !strings.Contains(r.err.Error(), "nothing") {
+		t.Fatalf("train on an empty location: exit %d %v", r.code, r.err)
+	}
+}
+
+func TestPushPullUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"push", "onlyone"},
+		{"pull", "a", "b", "c"},
+		{"push", t.TempDir(), "/not/a/url"},
+		{"pull", "/not/a/url", t.TempDir()},
+	} {
+		if r := run(args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d (%v), want %d", args, r.code, r.err, ExitUsage)
+		}
+	}
+	if r := run("pull", "ftp://host/x", t.TempDir()); r.code != ExitFailure || !strings.Contains(r.err.Error(), "s3") {
+		t.Errorf("unknown scheme: exit %d %v (want the known schemes listed)", r.code, r.err)
+	}
+}
+
+// sameStore compares two store directories file by file; .zattrs may differ
+// only in the creation time.
+func sameStore(t *testing.T, got, want string) {
+	t.Helper()
+	files := func(dir string) map[string][]byte {
+		out := map[string][]byte{}
+		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+			if err != nil || fi.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			rel = filepath.ToSlash(rel)
+			if rel == ".preconv/lock" || strings.Contains(rel, ".tmp-") {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if rel == ".zattrs" {
+				var z map[string]map[string]any
+				json.Unmarshal(b, &z)
+				delete(z["preconv"], "created")
+				b, _ = json.Marshal(z)
+			}
+			out[rel] = b
+			return err
+		})
+		return out
+	}
+	g, w := files(got), files(want)
+	if len(g) != len(w) {
+		t.Errorf("%s has %d files, %s has %d", got, len(g), want, len(w))
+	}
+	for k, v := range w {
+		if !bytes.Equal(g[k], v) {
+			t.Errorf("%s differs", k)
+		}
+	}
+}
