@@ -279,7 +279,9 @@ func (r *viewRNG) next() uint64 {
 func (r *viewRNG) float() float64 { return float64(r.next()>>11) / (1 << 53) }
 
 // uniform returns a value uniform in [lo, hi).
-func (r *viewRNG) uniform(lo, hi float64) float64 { return lo + (hi-lo)*r.float() }
+// The explicit float64 conversion of the product forbids a fused
+// multiply-add (Go spec), so the value is the same on every architecture.
+func (r *viewRNG) uniform(lo, hi float64) float64 { return lo + float64((hi-lo)*r.float()) }
 
 // intn returns a value uniform in [0, n), n > 0.
 func (r *viewRNG) intn(n int) int { return int(r.next() % uint64(n)) }
@@ -378,6 +380,10 @@ func cropParams(r *viewRNG, width, height int, scale, ratio [2]float64) (top, le
 	lr0, lr1 := math.Log(ratio[0]), math.Log(ratio[1])
 	for try := 0; try < 10; try++ {
 		target := area * r.uniform(scale[0], scale[1])
+		// Exp and Log have assembly versions on some architectures that may
+		// differ by an ulp; a box changes only if a square root lands within
+		// an ulp of a rounding boundary (never seen; pixels are otherwise
+		// bitwise identical across machines).
 		ar := math.Exp(r.uniform(lr0, lr1))
 		w = int(math.RoundToEven(math.Sqrt(target * ar)))
 		h = int(math.RoundToEven(math.Sqrt(target / ar)))
@@ -426,12 +432,14 @@ func rotateRGB(m rgbImage, angle float64) rgbImage {
 	r15 := func(v float64) float64 { return math.Round(v*1e15) / 1e15 }
 	a, b, d, e := r15(math.Cos(rad)), r15(math.Sin(rad)), r15(-math.Sin(rad)), r15(math.Cos(rad))
 	cx, cy := float64(m.w)/2, float64(m.h)/2
-	c := a*(-cx) + b*(-cy) + cx
-	f := d*(-cx) + e*(-cy) + cy
+	// Every product is converted explicitly so no fused multiply-add
+	// changes a coordinate's truncation on another architecture.
+	c := float64(a*(-cx)) + float64(b*(-cy)) + cx
+	f := float64(d*(-cx)) + float64(e*(-cy)) + cy
 	out := rgbImage{w: m.w, h: m.h, pix: make([]uint8, len(m.pix))}
 	for y := 0; y < m.h; y++ {
-		xo := c + b*(float64(y)+0.5) + a*0.5
-		yo := f + e*(float64(y)+0.5) + d*0.5
+		xo := c + float64(b*(float64(y)+0.5)) + float64(a*0.5)
+		yo := f + float64(e*(float64(y)+0.5)) + float64(d*0.5)
 		for x := 0; x < m.w; x++ {
 			xi, yi := -1, -1
 			if xo >= 0 {
