@@ -1,6 +1,8 @@
 package imageset
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"image"
@@ -275,4 +277,29 @@ func FuzzParseAugment(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestAugmentGolden pins the pixels of 8 views (sha256 over their RGBA
+// bytes). The digest was recorded from this implementation on linux/amd64
+// (Go 1.26): it is a regression and cross-machine guard (view k of an image
+// must be the same pixels on every machine, so CI on other architectures or
+// with -tags noasm must reproduce it), not a correctness reference; the ops
+// are checked against torchvision above.
+func TestAugmentGolden(t *testing.T) {
+	a, err := ParseAugment("flip,crop,rotate,jitter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for k := 1; k <= 8; k++ {
+		out, err := AugmentImage(testImage(37, 29), a, ViewKey(strings.Repeat("f", 64), a, k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(out.(*image.RGBA).Pix)
+	}
+	const want = "87718f5aa0140a9793d3527fd1091a12520e20f3fd110201449c7e21f63c49a7"
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		t.Errorf("views' pixels changed: sha256 %s, want %s (a change of algorithm must bump AugmentVersion)", got, want)
+	}
 }
