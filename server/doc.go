@@ -1,5 +1,6 @@
-// Package server serves preconv feature stores over HTTP, read-only (the
-// first half of issue 8; push/write comes later).
+// Package server serves preconv feature stores over HTTP and receives
+// pushed ones: `preconv serve`. Package server/client is the other end (an
+// http/https remote.Location with Pull and Push).
 //
 // # Routes
 //
@@ -14,7 +15,25 @@
 //	                               given parameter exactly
 //	GET /stores/{name}/{path...}   the store's Zarr files byte for byte, so
 //	                               zarr.open_group("http://HOST/stores/NAME")
-//	                               works through fsspec
+//	                               works through fsspec; NAME@VERSION pins a
+//	                               version of a pushed store
+//	GET /static/index.js           the page's script (no data, no auth)
+//
+// The versioned API (the read routes above also answer under /api/v1):
+//
+//	GET  /api/v1/stores[/{name}]   as /api/stores, plus version, versions,
+//	                               pushed_by, pushed_at for pushed stores
+//	GET  /api/v1/search?…          as /api/search
+//	GET  /api/v1/stats             blob count and bytes, logical bytes of all
+//	                               kept versions, bytes saved by dedup
+//	GET  /api/v1/stores/{ref}/manifest        Manifest: every file with sha256
+//	                               and size (ref: NAME or NAME@VERSION)
+//	GET  /api/v1/stores/{ref}/files/{path...} one manifest file, including the
+//	                               chunk index entries .preconv/chunks/N.json
+//	                               that /stores/ does not serve
+//	POST /api/v1/blobs/missing     {"sha256":[…]} → {"missing":[…]}   (write)
+//	PUT  /api/v1/blobs/{sha256}    upload one file body                (write)
+//	POST /api/v1/stores/{name}/commit   Manifest → CommitResult        (write)
 //
 // GET patterns also answer HEAD. File responses carry Content-Length, ETag and
 // Last-Modified and honour Range and conditional requests (http.ServeContent).
@@ -40,11 +59,64 @@
 //
 //	{"tokens":[{"token":"…","scopes":["read"],"name":"team-a"}]}
 //
-// Every read route needs ScopeRead; ScopeWrite is reserved for the push API.
+// Every read route needs ScopeRead; the push routes need ScopeWrite.
 // Without a token the answer is 401 unless Config.AnonymousRead is set; a
 // known token lacking the scope gets 403. Tokens are compared in constant
 // time.
 //
 // Errors are JSON bodies {"error": "...", "status": N} produced by one
 // function mapping the sentinel Err* values to status codes.
+//
+// # Push
+//
+// A push is content-addressed. The client lists the committed store's files
+// (BuildManifest: every regular file except the lock, .preconv/old and temp
+// files; the chunk index entries .preconv/chunks/N.json are included, as
+// preconv's reader needs them), asks which sha256s the server lacks, uploads
+// those with PUT /api/v1/blobs/SHA256 and commits the manifest.
+//
+// The server hashes each upload while writing it to a temp file and keeps it
+// (read-only, as Root/.preconv-server/blobs/ab/SHA256) only if the hash
+// matches the URL: else 400 (ErrDigestMismatch). Uploads over
+// Config.MaxUploadBytes (default 256 MiB) get 413, checked on Content-Length
+// before reading and enforced while streaming.
+//
+// A commit checks that every named blob exists with the stated size (else 400
+// listing the missing ones), builds the version in a temp directory from hard
+// links to the blobs, opens it as a store (committed .zattrs with provenance,
+// metadata, records) and checks every chunk index entry's sha256 and size
+// against the manifest (else 422, ErrInvalidStore). The directory is then
+// renamed to Root/.preconv-server/stores/NAME/versions/VERSION and NAME is
+// switched by writing current.json through a temp file and rename: the
+// commit point. VERSION is VersionOf(files), a content address: pushing the
+// same files again changes nothing. Files identical across versions and
+// stores are stored once (hard links); BlobStats reports the bytes saved.
+//
+// Until its commit, a push is invisible (blobs alone are not a store), and
+// an interrupted push is resumed by pushing again: only blobs still missing
+// are sent.
+//
+// Concurrency: commits of one store are serialised by a per-store mutex
+// (one server process per Root), and each is atomic, so concurrent pushes
+// end in one consistent version: the last commit wins. A client that wants
+// optimistic concurrency sends the version it expects to replace as
+// "parent" (or an If-Match header); if it is not current, the commit fails
+// with 409 (ErrConflict, remote.ErrConflict on the client). A reader of
+// /stores/NAME gets each file whole from the version current at that
+// request, named in the X-Preconv-Version response header; to read several
+// files of one version, read the manifest (or one file) and use
+// /stores/NAME@VERSION for the rest, as Pull does.
+//
+// A plain store directory under Root keeps being served as before and cannot
+// be pushed to (409); its manifest is computed on request (cached until its
+// .zattrs changes).
+//
+// # Old versions and garbage
+//
+// Each pushed store keeps its last Config.KeepVersions versions (default 5),
+// readable as NAME@VERSION. A commit that drops older versions deletes their
+// directories and then collects blobs whose only hard link is the blob store
+// itself and which are older than Config.GCGrace (default 1 h, so blobs of a
+// push not yet committed survive). CollectGarbage runs the same collection on
+// demand (e.g. to remove uploads that were never committed).
 package server

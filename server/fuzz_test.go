@@ -60,3 +60,61 @@ func FuzzLoadTokens(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidStorePath: an accepted pushed-file path stays inside the store
+// (relative, clean, no "..") and, under .preconv, is a chunk index entry.
+func FuzzValidStorePath(f *testing.F) {
+	for _, s := range []string{".zattrs", "features/0.0.0.0", ".preconv/chunks/3.json", ".preconv/chunks/03.json", ".preconv/lock",
+		".preconv/old/ab.json", "../x", "a/../b", "/abs", "C:/x", "a\\b", "features/.tmp-1", "x/.preconv/chunks/1.json", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if !ValidStorePath(p) {
+			return
+		}
+		rel := filepath.FromSlash(p)
+		if filepath.IsAbs(rel) || filepath.Clean(rel) != rel || strings.HasPrefix(p, "../") || p == ".." {
+			t.Fatalf("%q accepted", p)
+		}
+		segs := strings.Split(p, "/")
+		for i, s := range segs {
+			if s == ".." || s == "." || s == "" || strings.HasPrefix(s, ".tmp-") || (s == ".preconv" && i != 0) {
+				t.Fatalf("%q accepted", p)
+			}
+		}
+		if segs[0] == ".preconv" && (len(segs) != 3 || segs[1] != "chunks" || !strings.HasSuffix(segs[2], ".json")) {
+			t.Fatalf("%q accepted inside .preconv", p)
+		}
+	})
+}
+
+// FuzzCommitBody: any commit body decodes and validates to a Manifest of
+// valid paths and hashes, or gives a 4xx error; never a panic.
+func FuzzCommitBody(f *testing.F) {
+	h := strings.Repeat("ab", 32)
+	for _, s := range []string{
+		`{"files":[{"path":".zattrs","sha256":"` + h + `","size":3},{"path":".zgroup","sha256":"` + h + `","size":3}],"pushed_by":"a"}`,
+		`{"files":[{"path":"../x","sha256":"` + h + `","size":3}]}`, `{"files":[]}`, `{"files":null,"parent":"x"}`,
+		`{"files":[{"path":".zattrs","sha256":"` + h + `","size":-1}]}`, `{}`, `[]`, `{"files":[{"path":".zattrs"}]} {}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m Manifest
+		err := decodeJSON(strings.NewReader(string(data)), &m)
+		if err == nil {
+			err = checkManifest(&m)
+		}
+		if err != nil {
+			if c := statusOf(err); c < 400 || c >= 500 {
+				t.Fatalf("%q: status %d for %v", data, c, err)
+			}
+			return
+		}
+		for _, e := range m.Files {
+			if !ValidStorePath(e.Path) || !validSHA(e.SHA256) || e.Size < 0 {
+				t.Fatalf("accepted entry %+v", e)
+			}
+		}
+	})
+}

@@ -257,7 +257,7 @@ func (l *Location) Manifest(ctx context.Context) (*server.Manifest, error) {
 		return nil, err
 	}
 	for _, f := range m.Files {
-		if !server.ValidStorePath(f.Path) || len(f.SHA256) != 64 || f.Size < 0 {
+		if !server.ValidStorePath(f.Path) || !isSHA256(f.SHA256) || f.Size < 0 {
 			return nil, fmt.Errorf("%s: manifest entry %q (sha256 %q, %d bytes) is not valid: %w", l, f.Path, f.SHA256, f.Size, remote.ErrCorrupt)
 		}
 	}
@@ -277,6 +277,20 @@ func hashFile(p string) (string, int64, error) {
 		return "", 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// isSHA256 reports whether h is 64 lowercase hex digits (it names cache
+// files, so nothing else may pass).
+func isSHA256(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // isNotFound reports a missing store.
