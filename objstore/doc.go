@@ -16,8 +16,9 @@
 // # Semantics
 //
 // Put publishes an object whole or not at all: readers see the previous
-// object (or none) until Put returns, never a prefix of the new bytes; of
-// concurrent Puts of one key, one wins entirely. List is recursive and sorted
+// object (or none) or the complete new one, never a prefix of the new bytes;
+// of concurrent Puts of one key, one wins entirely. A failed Put may still
+// have published (S3 commits before the client reads the answer). List is recursive and sorted
 // by key. Delete of an absent key is not an error. Get streams: callers bound
 // what they read (ReadAll takes a limit).
 //

@@ -28,8 +28,10 @@ type Bucket interface {
 	// gives an error wrapping ErrNotExist.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	// Put stores size bytes from r under key (size -1: until EOF). The
-	// object appears whole or not at all; a reader that yields a different
-	// count than size fails with ErrShort and publishes nothing.
+	// object appears whole or not at all: after an error (a canceled
+	// context, a reader that yields fewer bytes than size: ErrShort) the key
+	// holds the previous object or, when the server committed just before
+	// the client gave up, the complete new one; never a part.
 	Put(ctx context.Context, key string, r io.Reader, size int64) error
 	// Stat describes the object; ErrNotExist when absent.
 	Stat(ctx context.Context, key string) (Info, error)

@@ -184,6 +184,11 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 	}
 	_, err = s.cl.PutObject(ctx, s.bucket, k, src, size, minio.PutObjectOptions{
 		ContentType: "application/octet-stream", PartSize: 16 << 20,
+		// Keep the aws-chunked streaming signature (plain http) and add
+		// Content-MD5: both let the server refuse a truncated body. Without
+		// them versitygw v1.8.0 was seen to publish the received prefix of
+		// a PUT whose client was canceled mid-body (objstoretest Canceled).
+		SendContentMd5: true,
 	})
 	if err != nil {
 		var short *shortError
