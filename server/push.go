@@ -107,6 +107,11 @@ func (s *Server) handleMissing(w http.ResponseWriter, r *http.Request) error {
 		seen[h] = true
 		if _, err := os.Stat(s.blobPath(h)); err != nil {
 			out = append(out, h)
+		} else {
+			// The push about to commit relies on this blob: restart its
+			// garbage-collection grace period.
+			now := time.Now()
+			os.Chtimes(s.blobPath(h), now, now)
 		}
 	}
 	return writeJSON(w, map[string]any{"missing": out})
@@ -332,7 +337,10 @@ func (s *Server) materialize(ctx context.Context, name string, m *Manifest, dst 
 			if os.IsNotExist(err) { // collected between the check and here
 				return &MissingBlobsError{Store: name, Missing: []string{f.SHA256}}
 			}
-			return err
+			// No hard links on this file system: copy (no dedup, same result).
+			if err := copyBlob(s.blobPath(f.SHA256), p); err != nil {
+				return err
+			}
 		}
 	}
 	if err := validateStore(tmp, m); err != nil {
@@ -345,6 +353,26 @@ func (s *Server) materialize(ctx context.Context, name string, m *Manifest, dst 
 		return err
 	}
 	return nil
+}
+
+func copyBlob(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return fmt.Errorf("%w: blob %s", ErrMissingBlobs, filepath.Base(src))
+		}
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // validateStore opens the materialized store (metadata, records, provenance)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/preconv/preconv/remote"
@@ -307,4 +308,33 @@ func TestIfMatchConflict(t *testing.T) {
 	if _, err := l.Push(ctx, b); err != nil {
 		t.Fatalf("push with the right parent: %v", err)
 	}
+}
+
+// TestHTTPS pushes and pulls over TLS (scheme "https"; the test server's
+// self-signed certificate is trusted through Location.HTTP).
+func TestHTTPS(t *testing.T) {
+	root, work := t.TempDir(), t.TempDir()
+	s, err := server.New(server.Config{Root: root, Tokens: map[string]server.Scope{writeTok: server.ScopeRead | server.ScopeWrite}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(s.Handler())
+	defer ts.Close()
+	src := filepath.Join(work, "src")
+	makeStore(t, src, testSpec("w"), 0, 6, 4)
+	l := open(t, ts.URL+"/stores/tls", writeTok, filepath.Join(work, "c"))
+	if !strings.HasPrefix(l.Base, "https://") {
+		t.Fatalf("base %s", l.Base)
+	}
+	if _, err := l.Push(context.Background(), src); err == nil {
+		t.Fatal("push trusted an unknown certificate")
+	}
+	l.HTTP = ts.Client()
+	if _, err := l.Push(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Pull(context.Background(), filepath.Join(work, "out")); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, src, filepath.Join(work, "out"))
 }
