@@ -208,6 +208,16 @@ func itemRefs(ds *imageset.Dataset) []store.ItemRef {
 	return refs
 }
 
+// ShardCounts returns how many items of ds each of n shards holds (the
+// assignment Config.Shard uses).
+func ShardCounts(ds *imageset.Dataset, n int) []int {
+	counts := make([]int, n)
+	for _, r := range itemRefs(ds) {
+		counts[ShardOf(r.Key, n)]++
+	}
+	return counts
+}
+
 // DatasetDigest is the sha256 (hex) over the classes and every item's key,
 // path, label and split in dataset order: two shard runs saw the same
 // dataset listing iff their digests are equal.
