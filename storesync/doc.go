@@ -10,9 +10,10 @@
 // Zarr v2: Python zarr + s3fs opens s3://bucket/prefix directly), plus one
 // manifest object, .preconv/files.json: {"PATH": {"size": N, "sha256": HEX}}
 // for every store file including .zattrs. Only store files move: .zgroup,
-// .zattrs, .zmetadata, records.jsonl, features/, labels/, keys/ and the chunk
-// sidecars .preconv/chunks/*.json; never the writer lock, .preconv/old/ or
-// temporary files.
+// .zattrs, .zmetadata, records.jsonl, shard.json (in a shard store),
+// features/, labels/, keys/ and the chunk sidecars .preconv/chunks/*.json;
+// never the writer lock, .preconv/old/, the shards of a sharded extraction
+// (.preconv/shards/: PushShard and PullShards move those) or temporary files.
 //
 // # Push
 //

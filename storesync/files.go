@@ -51,7 +51,8 @@ func isStoreFile(rel string) bool {
 		}
 	}
 	switch rel {
-	case ".zgroup", ".zattrs", ".zmetadata", "records.jsonl":
+	case ".zgroup", ".zattrs", ".zmetadata", "records.jsonl",
+		"shard.json": // a shard store's manifest (package extract)
 		return true
 	}
 	if strings.HasPrefix(rel, sidecarDir) {

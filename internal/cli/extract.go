@@ -7,7 +7,6 @@ import (
 
 	"github.com/preconv/preconv/backbone"
 	"github.com/preconv/preconv/extract"
-	"github.com/preconv/preconv/remote"
 )
 
 func init() {
@@ -79,10 +78,11 @@ pushes STORE there after a successful extraction. Token: $PRECONV_TOKEN.`}
 		if cfg.DType != "f32" && cfg.DType != "f16" {
 			return usageError("--dtype %q: want f32 or f16", cfg.DType)
 		}
-		if *shard != "" && remote.IsRemote(cfg.Out) {
-			return usageError("--shard needs a local --out for now (extract into a directory, merge, then 'preconv push')")
+		outRef, openRef := cfg.Out, func() (string, func(bool) error, error) { return openStoreRef(ctx, env, cfg.Out, true) }
+		if cfg.Shard.Enabled() { // a remote --out gets just this shard pulled and pushed
+			openRef = func() (string, func(bool) error, error) { return openShardRef(ctx, env, cfg.Out, cfg.Shard) }
 		}
-		outDir, finish, err := openStoreRef(ctx, env, cfg.Out, true)
+		outDir, finish, err := openRef()
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ pushes STORE there after a successful extraction. Token: $PRECONV_TOKEN.`}
 			fmt.Fprintf(env.Stdout, ")\n  computed %d, kept %d, reused %d, failed %d in %.1fs (%.1f img/s)\n",
 				res.Computed, res.Kept, res.Reused, res.Failed, res.Seconds, res.ImagesPerSec)
 			if res.Shard != "" {
-				fmt.Fprintf(env.Stdout, "  shard %s: %d of %d items; when every shard is done: preconv store merge %s\n", res.Shard, res.Items, res.Total, cfg.Out)
+				fmt.Fprintf(env.Stdout, "  shard %s: %d of %d items; when every shard is done: preconv store merge %s\n", res.Shard, res.Items, res.Total, outRef)
 			}
 			for _, r := range res.Reasons {
 				fmt.Fprintf(env.Stdout, "  %s\n", r)

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
+	"github.com/preconv/preconv/extract"
 	"github.com/preconv/preconv/internal/npmfetch"
+	"github.com/preconv/preconv/objstore"
 	"github.com/preconv/preconv/remote"
+	"github.com/preconv/preconv/storesync" // registers s3://
 
 	_ "github.com/preconv/preconv/server/client" // registers http:// and https:// (preconv serve)
-	_ "github.com/preconv/preconv/storesync"     // registers s3://
 )
 
 // remoteConfig is the remote.Config of every command: chunks are cached in
@@ -65,5 +68,70 @@ func openStoreRef(ctx context.Context, env *Env, ref string, write bool) (dir st
 		fmt.Fprintf(env.Stderr, "pushed to %s: %d of %d files sent (%s)\n", loc, st.Transferred, st.Files, humanBytes(st.Bytes))
 		return nil
 	}
+	return dir, finish, nil
+}
+
+// s3Ref opens an s3:// ref as a bucket for the shard helpers (a preconv
+// server location has no shard API).
+func s3Ref(ref string) (objstore.Bucket, error) {
+	if !strings.HasPrefix(strings.ToLower(ref), "s3://") {
+		return nil, usageError("%s: sharded extraction against a remote store needs an s3:// location", remote.Redact(ref))
+	}
+	return objstore.Open(ref)
+}
+
+// openShardRef is openStoreRef for 'extract --shard': with an s3:// ref,
+// the shard's store (ref/.preconv/shards/<i>-of-<N>) is pulled into the
+// working copy (so a rerun on any machine resumes or finds it done), and
+// finish(true) pushes just that shard. It returns the store root.
+func openShardRef(ctx context.Context, env *Env, ref string, sh extract.Shard) (dir string, finish func(commit bool) error, err error) {
+	if ref == "" || !remote.IsRemote(ref) {
+		return ref, func(bool) error { return nil }, nil
+	}
+	b, err := s3Ref(ref)
+	if err != nil {
+		return "", nil, err
+	}
+	dir = workingCopy(ref)
+	shardDir := extract.ShardDir(dir, sh)
+	name := filepath.Base(shardDir)
+	o := storesync.Options{CacheDir: remoteConfig().CacheDir}
+	if _, err := storesync.PullWith(ctx, b, storesync.ShardsPrefix+"/"+name, shardDir, o); err != nil && !errors.Is(err, remote.ErrNotFound) {
+		return "", nil, err
+	}
+	finish = func(commit bool) error {
+		if !commit {
+			return nil
+		}
+		st, err := storesync.PushShard(ctx, shardDir, b, "", o)
+		if err != nil {
+			return fmt.Errorf("push shard %s to %s: %w (rerun to resume)", name, b, err)
+		}
+		fmt.Fprintf(env.Stderr, "pushed shard %s to %s: %d of %d files sent (%s)\n", name, b, st.Transferred, st.Files, humanBytes(st.Bytes))
+		return nil
+	}
+	return dir, finish, nil
+}
+
+// openMergeRef is openStoreRef for 'store merge': with an s3:// ref, the
+// store (if any) and every shard pushed there are pulled into the working
+// copy, and finish(true) pushes the merged store.
+func openMergeRef(ctx context.Context, env *Env, ref string) (dir string, finish func(commit bool) error, err error) {
+	if ref == "" || !remote.IsRemote(ref) {
+		return ref, func(bool) error { return nil }, nil
+	}
+	b, err := s3Ref(ref)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, finish, err = openStoreRef(ctx, env, ref, true)
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := storesync.PullShards(ctx, b, "", dir, storesync.Options{CacheDir: remoteConfig().CacheDir})
+	if err != nil {
+		return "", nil, err
+	}
+	fmt.Fprintf(env.Stderr, "pulled the shards of %s: %d files, %d fetched (%s)\n", b, st.Files, st.Transferred, humanBytes(st.Bytes))
 	return dir, finish, nil
 }

@@ -132,3 +132,45 @@ func sameStore(t *testing.T, got, want string) {
 		}
 	}
 }
+
+// TestS3Shards runs a 2-shard extraction against one s3:// location from
+// two "machines" (separate caches), merges on a third and checks the result
+// equals a local single-machine extraction.
+func TestS3Shards(t *testing.T) {
+	srv := s3test.StartServer(t)
+	srv.Setenv(t)
+	dir := t.TempDir()
+	data, local, pulled := filepath.Join(dir, "data"), filepath.Join(dir, "local"), filepath.Join(dir, "pulled")
+	writeImages(t, data, 6)
+	url := "s3://" + srv.Bucket + "/stores/sharded"
+	args := []string{"--model", "pixels", "--data", data, "--size", "4", "--valid-fraction", "0.3", "--threads", "1", "--json"}
+	for i := 0; i < 2; i++ {
+		t.Setenv("PRECONV_CACHE", filepath.Join(dir, "machine", string(rune('a'+i))))
+		r := run(append([]string{"extract", "--out", url, "--shard", []string{"0/2", "1/2"}[i]}, args...)...)
+		if r.code != 0 || !strings.Contains(r.stderr, "pushed shard") {
+			t.Fatalf("shard %d: exit %d %v\n%s", i, r.code, r.err, r.stderr)
+		}
+	}
+	// Rerunning a shard on a fresh machine finds it done.
+	t.Setenv("PRECONV_CACHE", filepath.Join(dir, "machine", "c"))
+	r := run(append([]string{"extract", "--out", url, "--shard", "1/2"}, args...)...)
+	var ex struct{ Computed int }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &ex) != nil || ex.Computed != 0 {
+		t.Fatalf("rerun of shard 1 elsewhere: %v %+v %s", r.err, ex, r.stderr)
+	}
+	t.Setenv("PRECONV_CACHE", filepath.Join(dir, "machine", "merge"))
+	if r = run("store", "merge", url, "--json"); r.code != 0 {
+		t.Fatalf("store merge %s: %v\n%s", url, r.err, r.stderr)
+	}
+	if r = run("pull", url, pulled); r.code != 0 {
+		t.Fatalf("pull: %v", r.err)
+	}
+	if r = run(append([]string{"extract", "--out", local}, args...)...); r.code != 0 {
+		t.Fatalf("local extract: %v", r.err)
+	}
+	sameStore(t, pulled, local)
+	// A preconv server location has no shard API.
+	if r = run(append([]string{"extract", "--out", "http://127.0.0.1:1/stores/x", "--shard", "0/2"}, args...)...); r.code != ExitUsage {
+		t.Fatalf("--shard with an http location: exit %d %v", r.code, r.err)
+	}
+}

@@ -211,8 +211,15 @@ verified before the command returns. --clean then removes the shards.`}
 		if len(pos) != 1 {
 			return usageError("store merge needs one STORE directory (try 'preconv store merge -h')")
 		}
-		res, err := extract.Merge(ctx, pos[0], opts)
+		dir, finish, err := openMergeRef(ctx, env, pos[0]) // s3://: pull the store and its shards, push the result
 		if err != nil {
+			return err
+		}
+		res, err := extract.Merge(ctx, dir, opts)
+		if err != nil {
+			return err
+		}
+		if err := finish(true); err != nil {
 			return err
 		}
 		if *asJSON {
