@@ -475,7 +475,33 @@ func (s *Server) readCurrent(name string) (*current, error) {
 	return &c, nil
 }
 
+// readManifest returns a version's manifest, parsed once and kept in
+// memory (a version's manifest never changes; at most maxCachedManifests
+// are kept).
 func (s *Server) readManifest(name, version string) (*Manifest, error) {
+	key := name + "@" + version
+	s.mu.Lock()
+	m := s.versions[key]
+	s.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := s.loadManifest(name, version)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.versions) >= maxCachedManifests {
+		clear(s.versions)
+	}
+	s.versions[key] = m
+	s.mu.Unlock()
+	return m, nil
+}
+
+const maxCachedManifests = 256
+
+func (s *Server) loadManifest(name, version string) (*Manifest, error) {
 	b, err := readLimited(s.sdir("stores", name, "versions", version+".json"), maxCommitBody)
 	if err != nil {
 		return nil, fmt.Errorf("%w: store %q version %s", ErrNotFound, name, version)

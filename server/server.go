@@ -62,6 +62,7 @@ type Server struct {
 	cache    map[string]cachedInfo     // store ref → info keyed by .zattrs stamp
 	manCache map[string]cachedManifest // plain store name → manifest keyed by .zattrs stamp
 	locks    map[string]*sync.Mutex    // pushed store name → commit lock
+	versions map[string]*Manifest      // "name@version" → its manifest (immutable)
 
 	ln  net.Listener
 	url string
@@ -108,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.GCGrace == 0 {
 		cfg.GCGrace = defaultGCGrace
 	}
-	s := &Server{cfg: cfg, root: root, cache: map[string]cachedInfo{}, manCache: map[string]cachedManifest{}, locks: map[string]*sync.Mutex{}}
+	s := &Server{cfg: cfg, root: root, cache: map[string]cachedInfo{}, manCache: map[string]cachedManifest{}, locks: map[string]*sync.Mutex{}, versions: map[string]*Manifest{}}
 	for tok, sc := range cfg.Tokens {
 		if len(tok) < minTokenLen {
 			return nil, fmt.Errorf("%w: token shorter than %d bytes", ErrConfig, minTokenLen)

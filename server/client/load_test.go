@@ -125,7 +125,9 @@ func TestLoadReadersDuringPushes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			rd := open(t, base+"/stores/live", readTok, "")
-			for range passes {
+			// At least `passes` passes, and on until two pushes have landed
+			// during the reads (so they really overlap), capped.
+			for p := 0; p < 1000 && (p < passes || pushes.Load() < 2); p++ {
 				m, err := rd.Manifest(ctx)
 				if err != nil {
 					fail("manifest: %v", err)
@@ -170,6 +172,9 @@ func TestLoadReadersDuringPushes(t *testing.T) {
 	el := time.Since(start)
 	if pushErr != nil {
 		t.Fatalf("push during reads: %v", pushErr)
+	}
+	if pushes.Load() < 2 {
+		t.Fatalf("only %d pushes overlapped the reads", pushes.Load())
 	}
 	for i, e := range errs {
 		if i == 10 {
