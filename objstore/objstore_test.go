@@ -2,6 +2,7 @@ package objstore_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/preconv/preconv/objstore"
@@ -61,5 +62,28 @@ func TestSub(t *testing.T) {
 	}
 	if _, err := objstore.Sub(root, "a/../x"); !errors.Is(err, objstore.ErrBadKey) {
 		t.Fatalf("Sub with a dot segment: %v", err)
+	}
+}
+
+func TestS3Auth(t *testing.T) {
+	srv := s3test.StartServer(t)
+	cfg := srv.Config("p")
+	cfg.SecretKey += "-wrong"
+	b, err := objstore.NewS3(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Stat(t.Context(), "k")
+	if !errors.Is(err, objstore.ErrAuth) {
+		t.Fatalf("Stat with a wrong secret: %v, want ErrAuth", err)
+	}
+	if err := b.Put(t.Context(), "k", strings.NewReader("x"), 1); !errors.Is(err, objstore.ErrAuth) {
+		t.Fatalf("Put with a wrong secret: %v, want ErrAuth", err)
+	}
+	cfg = srv.Config("p")
+	cfg.Bucket = "nosuchbucket"
+	b, _ = objstore.NewS3(cfg)
+	if _, err := b.Get(t.Context(), "k"); !errors.Is(err, objstore.ErrNotExist) || !strings.Contains(err.Error(), "nosuchbucket") {
+		t.Fatalf("Get from a missing bucket: %v, want ErrNotExist naming it", err)
 	}
 }

@@ -167,8 +167,26 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		obj.Close()
 		return nil, s.wrap("get", key, err)
 	}
-	return obj, nil
+	return &s3Reader{obj: obj, s: s, key: key}, nil
 }
+
+// s3Reader maps errors of later reads (the object may be deleted or
+// replaced after the first response) to the package's sentinels.
+type s3Reader struct {
+	obj *minio.Object
+	s   *S3
+	key string
+}
+
+func (r *s3Reader) Read(p []byte) (int, error) {
+	n, err := r.obj.Read(p)
+	if err != nil && err != io.EOF {
+		err = r.s.wrap("read", r.key, err)
+	}
+	return n, err
+}
+
+func (r *s3Reader) Close() error { return r.obj.Close() }
 
 // Put uploads the object (multipart above 16 MiB or when size is -1); S3
 // makes it visible only once complete.

@@ -89,6 +89,10 @@ func PullWith(ctx context.Context, b objstore.Bucket, prefix, dir string, o Opti
 		return pullOne(ctx, rb, rel, man[rel], dir, cache, m)
 	})
 	if err != nil {
+		if ctx.Err() == nil && changed(ctx, rb, zattrs) {
+			// Not damage: a push replaced files while we read them.
+			return stats(st, m), fmt.Errorf("%s: the store changed while pulling (a push ran); pull again: %w (%w)", rb, remote.ErrConflict, err)
+		}
 		return stats(st, m), wrapErr(err)
 	}
 	for _, rel := range stale {
@@ -138,6 +142,12 @@ func readCommitted(ctx context.Context, rb objstore.Bucket) ([]byte, manifest, e
 		}
 		sleep(ctx, 200*time.Millisecond)
 	}
+}
+
+// changed reports whether the remote .zattrs is no longer zattrs.
+func changed(ctx context.Context, rb objstore.Bucket, zattrs []byte) bool {
+	now, err := objstore.ReadAll(context.WithoutCancel(ctx), rb, zattrsKey, maxMetaBytes)
+	return err != nil || !bytes.Equal(now, zattrs)
 }
 
 func sleep(ctx context.Context, d time.Duration) {
