@@ -215,7 +215,7 @@ func (s *Server) handleCommit(w http.ResponseWriter, r *http.Request) error {
 // store whose chunk index entries agree with the manifest. The switch is
 // atomic (current.json written and renamed); a reader of name sees the old
 // or the new version, whole. m.Parent, when set, must be the current version
-// (else ErrConflict); m.Parent "new" is not special: use "" for "any".
+// (else ErrConflict); "" accepts any current version.
 func (s *Server) Commit(ctx context.Context, name string, m *Manifest) (*CommitResult, error) {
 	if !validName(name) || strings.Contains(name, "@") {
 		return nil, fmt.Errorf("%w: store name %q (no leading '.', '/', '\\' or '@')", ErrBadPath, name)

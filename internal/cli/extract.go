@@ -31,7 +31,10 @@ Sharing: --from URL (http(s)://HOST/stores/NAME of 'preconv serve', or
 s3://bucket/prefix) first checks that the shared store has this extraction's
 spec, pulls it into the local cache and copies the features of the images it
 already has (same bytes, same spec) instead of computing them. --push URL
-pushes STORE there after a successful extraction. Token: $PRECONV_TOKEN.`}
+pushes STORE there after a successful extraction: it becomes the current
+version there (holding this dataset's images; earlier versions stay readable
+as NAME@VERSION, and chunks already on the server are not sent again).
+Token: $PRECONV_TOKEN.`}
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlags(env, c)
 		var cfg extract.Config

@@ -23,7 +23,12 @@
 // The bearer token is remote.Config.Token, else $PRECONV_TOKEN. The chunk
 // cache is remote.Config.CacheDir, else $PRECONV_CACHE/chunks, else the
 // user cache dir's preconv/chunks; files are kept there by sha256 as
-// CACHE/ab/<sha256>.
+// CACHE/ab/<sha256>, so a file is fetched once per machine whatever store
+// or version it belongs to. A pulled directory holds copies (not links) of
+// cached files.
+//
+// HTTPS trusts the system roots (and $SSL_CERT_FILE / $SSL_CERT_DIR, as Go
+// does on Unix); set Location.HTTP for anything else.
 package client
 
 import (
