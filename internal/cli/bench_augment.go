@@ -113,6 +113,7 @@ type augBenchResult struct {
 	Model       string        `json:"model"`
 	Tap         string        `json:"tap"`
 	Augment     string        `json:"augment"`
+	AugmentJSON string        `json:"augment_json"`
 	Epochs      int           `json:"epochs"`
 	Threads     int           `json:"threads"`
 	TrainImages int           `json:"train_images"`
@@ -176,7 +177,7 @@ func (o *augBench) run(ctx context.Context) (*augBenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &augBenchResult{Model: b.Name, Tap: b.Tap, Augment: aug.String(), Epochs: o.epochs, Threads: o.threads}
+	res := &augBenchResult{Model: b.Name, Tap: b.Tap, Augment: o.augment, AugmentJSON: aug.Key(), Epochs: o.epochs, Threads: o.threads}
 
 	// none
 	cfg := base
