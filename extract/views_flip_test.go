@@ -123,12 +123,12 @@ func TestCheapFlipExact(t *testing.T) {
 func TestCheapFlipRealBackbone(t *testing.T) {
 	photos, _ := filepath.Glob("/usr/share/darknet/data/*.jpg")
 	if len(photos) == 0 {
-		t.Skip("no real photos: Debian package darknet (/usr/share/darknet/data/*.jpg) not installed")
+		missingTool(t, "no real photos: Debian package darknet (/usr/share/darknet/data/*.jpg) not installed")
 	}
 	b, err := backbone.Open(ctx, "nsfwjs/mobilenet_v2", backbone.Options{Pool: "none"})
 	if err != nil {
 		if _, lerr := exec.LookPath("npm"); lerr != nil {
-			t.Skip("npm not installed and nsfwjs not cached: ", err)
+			missingTool(t, "npm not installed and nsfwjs not cached: "+err.Error())
 		}
 		t.Fatal(err)
 	}
