@@ -32,5 +32,13 @@
 // addressing (http://host/bucket/key), which every S3-compatible server
 // accepts.
 //
+// # Helpers
+//
+// Sub scopes a Bucket to a key prefix; ReadAll reads a whole object under a
+// size limit; FS is a read-only io/fs view (directories synthesised from
+// keys, seekable files) for code written against fs.FS or http.FS. Package
+// objstoretest is the conformance suite every implementation runs, and
+// s3test starts a real S3 server (versitygw) on loopback for tests.
+//
 // Errors are the sentinel Err* values wrapped with the bucket and key.
 package objstore

@@ -39,40 +39,43 @@ func benchStore(b *testing.B, dir string, n int) int64 {
 
 func storeFilesB(b *testing.B, dir string) map[string][]byte { return storeFiles(b, dir) }
 
-// BenchmarkPushPull: a 256-item store (~16 MiB raw features, 8 chunks) to
-// and from a local directory and versitygw on loopback; MB/s of store bytes.
+// BenchmarkPushPull: stores of 256 and 1024 items (16 and 64 MiB of raw
+// float32 features, chunks of 32 items) to and from a local directory and
+// versitygw on loopback; MB/s of store bytes moved (compressed size).
 func BenchmarkPushPull(b *testing.B) {
-	src := filepath.Join(b.TempDir(), "src")
-	size := benchStore(b, src, 256)
-	for _, bk := range []struct {
-		name string
-		open func(b *testing.B) objstore.Bucket
-	}{
-		{"dir", func(b *testing.B) objstore.Bucket { return objstore.NewDir(b.TempDir()) }},
-		{"s3", func(b *testing.B) objstore.Bucket { return s3test.NewBucket(b) }},
-	} {
-		b.Run(bk.name+"/push", func(b *testing.B) {
-			bucket := bk.open(b)
-			b.SetBytes(size)
-			for i := 0; i < b.N; i++ {
-				if _, err := storesync.Push(context.Background(), src, bucket, fmt.Sprintf("p%d", i)); err != nil {
+	for _, n := range []int{256, 1024} {
+		src := filepath.Join(b.TempDir(), "src")
+		size := benchStore(b, src, n)
+		for _, bk := range []struct {
+			name string
+			open func(b *testing.B) objstore.Bucket
+		}{
+			{"dir", func(b *testing.B) objstore.Bucket { return objstore.NewDir(b.TempDir()) }},
+			{"s3", func(b *testing.B) objstore.Bucket { return s3test.NewBucket(b) }},
+		} {
+			b.Run(fmt.Sprintf("%s/items%d/push", bk.name, n), func(b *testing.B) {
+				bucket := bk.open(b)
+				b.SetBytes(size)
+				for i := 0; i < b.N; i++ {
+					if _, err := storesync.Push(context.Background(), src, bucket, fmt.Sprintf("p%d", i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%s/items%d/pull", bk.name, n), func(b *testing.B) {
+				bucket := bk.open(b)
+				if _, err := storesync.Push(context.Background(), src, bucket, "s"); err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-		b.Run(bk.name+"/pull", func(b *testing.B) {
-			bucket := bk.open(b)
-			if _, err := storesync.Push(context.Background(), src, bucket, "s"); err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(size)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				dst, cache := b.TempDir(), b.TempDir()
-				if _, err := storesync.Pull(context.Background(), bucket, "s", dst, cache); err != nil {
-					b.Fatal(err)
+				b.SetBytes(size)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					dst, cache := b.TempDir(), b.TempDir()
+					if _, err := storesync.Pull(context.Background(), bucket, "s", dst, cache); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -57,7 +57,19 @@ func features(key string, n int) []float32 {
 
 // makeStore extracts items into dir (reusing what is there) with small
 // chunks, so a store has many chunk files.
-func makeStore(t testing.TB, dir string, its []store.ItemRef) {
+// tb is the part of testing.TB that makeStore needs (Example has no T).
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+}
+
+// nopTB panics on Fatal.
+type nopTB struct{}
+
+func (nopTB) Helper()           {}
+func (nopTB) Fatal(args ...any) { panic(fmt.Sprint(args...)) }
+
+func makeStore(t tb, dir string, its []store.ItemRef) {
 	t.Helper()
 	spec := store.Spec{Model: "test", WeightsDigest: sha("w"), Arch: "test", Tap: "x", DType: "f32", FeatureShape: []int{64}}
 	w, plan, err := store.Prepare(context.Background(), dir, spec, []string{"a", "b"}, its, store.WithChunkRows(rowsPerChunk))
