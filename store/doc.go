@@ -74,7 +74,9 @@
 //	  labels/.zarray, labels/0 ...   (N,) "<i8", -1 = unlabelled
 //	  keys/.zarray, keys/0 ...       (N,) "|S64", sha256 hex of the image bytes
 //	  records.jsonl      one JSON object per item in order:
-//	                     {"i","path","key","label","split","failed"?}
+//	                     {"i","path","key","label","split","failed"?,
+//	                     "view"?,"image"?} (view and image key of the
+//	                     rows of an augmented extraction; see ViewGroups)
 //	  .preconv/          bookkeeping zarr ignores: lock, chunks/<c>.json
 //	                     (chunk index entries), old/ (chunks kept for reuse)
 //
