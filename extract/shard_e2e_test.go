@@ -188,12 +188,21 @@ func TestShardScaling(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "s")
 		start := time.Now()
 		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var cpu time.Duration
 		for i := 0; i < n; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				cliOK(t, "extract", "--model", "nsfwjs/mobilenet_v2", "--pool", "avg", "--data", data, "--out", out,
+				cmd := exec.Command(preconvBin(t), "extract", "--model", "nsfwjs/mobilenet_v2", "--pool", "avg", "--data", data, "--out", out,
 					"--threads", "1", "--workers", "1", "--quiet", "--shard", fmt.Sprintf("%d/%d", i, n))
+				if b, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("shard %d/%d: %v\n%s", i, n, err, b)
+					return
+				}
+				mu.Lock()
+				cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				mu.Unlock()
 			}()
 		}
 		wg.Wait()
@@ -205,6 +214,15 @@ func TestShardScaling(t *testing.T) {
 		if n == 1 {
 			base = rate
 		}
-		t.Logf("%d shard processes: extract %.1fs, merge %.2fs, %.1f img/s end to end (%.2f× of 1)", n, ext, merge, rate, rate/base)
+		t.Logf("%d shard processes: extract %.1fs wall, %.1f CPU-s in all (%.1f ms CPU/img), merge %.2fs; %.1f img/s end to end (%.2f× of 1)",
+			n, ext, cpu.Seconds(), 1000*cpu.Seconds()/items, merge, rate, rate/base)
+		if n == 4 {
+			// A finished shard rerun: the fixed per-worker cost (start,
+			// backbone load, listing and hashing all 600 images, plan).
+			start = time.Now()
+			cliOK(t, "extract", "--model", "nsfwjs/mobilenet_v2", "--pool", "avg", "--data", data, "--out", out,
+				"--threads", "1", "--workers", "1", "--quiet", "--shard", "0/4")
+			t.Logf("per-worker fixed cost (finished shard rerun: load model, list+hash %d images, plan): %.2fs", items, time.Since(start).Seconds())
+		}
 	}
 }
