@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -46,6 +47,12 @@ func openStoreRef(ctx context.Context, env *Env, ref string, write bool) (dir st
 		return "", nil, err
 	}
 	dir = workingCopy(ref)
+	if write && unfinished(dir) {
+		// An extraction into the working copy was interrupted: resume it
+		// rather than pulling over its chunks; finish pushes the result.
+		fmt.Fprintf(env.Stderr, "resuming the unfinished extraction in %s (for %s)\n", dir, loc)
+		return dir, pushBack(ctx, env, loc, dir), nil
+	}
 	st, err := loc.Pull(ctx, dir)
 	switch {
 	case err == nil:
@@ -57,8 +64,16 @@ func openStoreRef(ctx context.Context, env *Env, ref string, write bool) (dir st
 	default:
 		return "", nil, fmt.Errorf("%s: %w", loc, err)
 	}
-	finish = func(commit bool) error {
-		if !write || !commit {
+	if !write {
+		return dir, func(bool) error { return nil }, nil
+	}
+	return dir, pushBack(ctx, env, loc, dir), nil
+}
+
+// pushBack is the finish function of a written working copy.
+func pushBack(ctx context.Context, env *Env, loc remote.Location, dir string) func(commit bool) error {
+	return func(commit bool) error {
+		if !commit {
 			return nil
 		}
 		st, err := loc.Push(ctx, dir)
@@ -68,7 +83,16 @@ func openStoreRef(ctx context.Context, env *Env, ref string, write bool) (dir st
 		fmt.Fprintf(env.Stderr, "pushed to %s: %d of %d files sent (%s)\n", loc, st.Transferred, st.Files, humanBytes(st.Bytes))
 		return nil
 	}
-	return dir, finish, nil
+}
+
+// unfinished reports whether dir holds an uncommitted store (chunks written,
+// no .zattrs): an interrupted extraction.
+func unfinished(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, ".zattrs")); err == nil {
+		return false
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, ".preconv", "chunks"))
+	return err == nil && len(ents) > 0
 }
 
 // s3Ref opens an s3:// ref as a bucket for the shard helpers (a preconv

@@ -174,3 +174,31 @@ func TestS3Shards(t *testing.T) {
 		t.Fatalf("--shard with an http location: exit %d %v", r.code, r.err)
 	}
 }
+
+// TestS3ResumeUnfinished: an extraction into the working copy that was
+// interrupted (chunks, no .zattrs) is resumed, not overwritten by a pull.
+func TestS3ResumeUnfinished(t *testing.T) {
+	srv := s3test.StartServer(t)
+	srv.Setenv(t)
+	t.Setenv("PRECONV_CACHE", t.TempDir())
+	data := filepath.Join(t.TempDir(), "data")
+	writeImages(t, data, 4)
+	url := "s3://" + srv.Bucket + "/stores/r"
+	args := []string{"extract", "--out", url, "--model", "pixels", "--data", data, "--size", "4", "--threads", "1", "--json"}
+	if r := run(args...); r.code != 0 {
+		t.Fatalf("extract: %v", r.err)
+	}
+	// Interrupt a later extraction: its working copy loses .zattrs.
+	wc := workingCopy(url)
+	if err := os.Remove(filepath.Join(wc, ".zattrs")); err != nil {
+		t.Fatal(err)
+	}
+	r := run(args...)
+	var ex struct{ Computed int }
+	if r.code != 0 || !strings.Contains(r.stderr, "resuming the unfinished extraction") || json.Unmarshal([]byte(r.stdout), &ex) != nil || ex.Computed != 0 {
+		t.Fatalf("rerun: exit %d %v %+v\n%s", r.code, r.err, ex, r.stderr)
+	}
+	if r = run("store", "verify", url, "--json"); r.code != 0 {
+		t.Fatalf("verify after resume: %v", r.err)
+	}
+}
