@@ -63,7 +63,7 @@ func pushStore(ctx context.Context, env *Env, dir, ref string, quiet bool) (stri
 	}
 	st, err := loc.Push(ctx, dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("--push %s: %w (the store %s is complete; rerun 'preconv extract' with the same flags to retry the push)", loc, err, dir)
+		return "", nil, fmt.Errorf("--push: %w (the store %s is complete; rerun 'preconv extract' with the same flags to retry the push)", err, dir)
 	}
 	if !quiet {
 		fmt.Fprintf(env.Stderr, "preconv extract: pushed %s to %s: %d of %d files sent (%s), version %s\n",

@@ -366,7 +366,7 @@ func (l *Location) putBlob(ctx context.Context, dir string, f server.FileEntry) 
 	resp, err := l.do(ctx, "PUT", "/api/v1/blobs/"+f.SHA256, io.LimitReader(in, f.Size), f.Size,
 		map[string]string{"Content-Type": "application/octet-stream"})
 	if err != nil {
-		return fmt.Errorf("push %s: %s: %w", l, f.Path, err)
+		return fmt.Errorf("%s: %w", f.Path, err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()

@@ -141,8 +141,9 @@ func twoTeams(t *testing.T, bin string, write func(t *testing.T, dir string, lo,
 	work := t.TempDir()
 	root := filepath.Join(work, "server-root")
 	os.MkdirAll(root, 0o755)
-	tokA, tokB := "team-a-token-1234", "team-b-token-5678"
-	tokens := fmt.Sprintf(`{"tokens":[{"token":%q,"scopes":["read","write"],"name":"team-a"},{"token":%q,"scopes":["read","write"],"name":"team-b"}]}`, tokA, tokB)
+	tokA, tokB, tokR := "team-a-token-1234", "team-b-token-5678", "reader-token-9012"
+	tokens := fmt.Sprintf(`{"tokens":[{"token":%q,"scopes":["read","write"],"name":"team-a"},{"token":%q,"scopes":["read","write"],"name":"team-b"},`+
+		`{"token":%q,"scopes":["read"],"name":"reader"}]}`, tokA, tokB, tokR)
 	os.WriteFile(filepath.Join(work, "tokens.json"), []byte(tokens), 0o600)
 
 	srv := exec.Command(bin, "serve", "--root", root, "--addr", "127.0.0.1:0", "--tokens", filepath.Join(work, "tokens.json"), "--json")
@@ -215,6 +216,15 @@ func twoTeams(t *testing.T, bin string, write func(t *testing.T, dir string, lo,
 	if ro := decodeJSON[extractJSON](t, so); ro.Computed != 24 || ro.FromSources != 0 || ro.From == nil || ro.From.Matched ||
 		!strings.Contains(se, "has other features") {
 		t.Fatalf("mismatched spec: %s\nstderr: %s", so, se)
+	}
+
+	// A read-only token cannot push: the extraction succeeds, the push is
+	// refused with a message naming the cause, and the exit status says so.
+	cmd := exec.Command(bin, append([]string{"extract", "--data", filepath.Join(work, "b", "images"), "--out", filepath.Join(work, "b", "store"),
+		"--push", hello.URL + "/stores/readers-try"}, common...)...)
+	cmd.Env = append(os.Environ(), "PRECONV_CACHE="+b.cache, "PRECONV_TOKEN="+tokR)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "lacks the write scope") || !strings.Contains(string(out), "403") {
+		t.Fatalf("push with a read token: %v\n%s", err, out)
 	}
 
 	// Team B pushes its store as a second shared store; both are listed.
