@@ -165,6 +165,19 @@ func (s *Server) handlePutBlob(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, map[string]any{"sha256": sum, "size": n, "existed": false})
 }
 
+// cleanTemp removes uploads and commit directories left in the server's
+// tmp dir by a crash (entries older than an hour; a live server's are
+// younger).
+func (s *Server) cleanTemp() {
+	ents, _ := os.ReadDir(s.sdir("tmp"))
+	cutoff := time.Now().Add(-time.Hour)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.RemoveAll(s.sdir("tmp", e.Name()))
+		}
+	}
+}
+
 func (s *Server) tempFile(prefix string) (*os.File, error) {
 	dir := s.sdir("tmp")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

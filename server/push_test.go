@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const writeTok = "write-token-bbbb"
@@ -387,5 +388,25 @@ func TestConcurrentPushesOneVersion(t *testing.T) {
 		if len(ents) != 0 {
 			t.Fatalf("temp files left behind: %d", len(ents))
 		}
+	}
+}
+
+// TestCrashLeftoversCleaned: temp uploads and half-built versions left by a
+// crash are removed when a server starts on the root, if older than an hour.
+func TestCrashLeftoversCleaned(t *testing.T) {
+	root := t.TempDir()
+	tmp := filepath.Join(root, serverDir, "tmp")
+	os.MkdirAll(filepath.Join(tmp, "commit-123", "features"), 0o755)
+	os.WriteFile(filepath.Join(tmp, "blob-456"), []byte("partial"), 0o644)
+	os.WriteFile(filepath.Join(tmp, "blob-fresh"), []byte("in flight"), 0o644)
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(filepath.Join(tmp, "commit-123"), old, old)
+	os.Chtimes(filepath.Join(tmp, "blob-456"), old, old)
+	if _, err := New(pushConfig(root)); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(tmp)
+	if len(ents) != 1 || ents[0].Name() != "blob-fresh" {
+		t.Fatalf("tmp holds %v, want only blob-fresh", ents)
 	}
 }

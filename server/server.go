@@ -126,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	s.cleanTemp()
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil
