@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/preconv/preconv/extract"
+	"github.com/preconv/preconv/objstore/s3test"
 )
 
 // The tests in this file run the real preconv binary (built once from
@@ -225,4 +227,106 @@ func TestShardScaling(t *testing.T) {
 			t.Logf("per-worker fixed cost (finished shard rerun: load model, list+hash %d images, plan): %.2fs", items, time.Since(start).Seconds())
 		}
 	}
+}
+
+// machine returns a fresh PRECONV_CACHE for one simulated machine: its own
+// working copies and chunk cache, sharing only the fetched model assets.
+func machine(t *testing.T) string {
+	t.Helper()
+	shared := os.Getenv("PRECONV_CACHE")
+	if shared == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			t.Skip("no user cache dir")
+		}
+		shared = filepath.Join(d, "preconv")
+	}
+	dir := t.TempDir()
+	ents, _ := os.ReadDir(shared)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "nsfwjs") || e.Name() == "npm" {
+			if err := os.Symlink(filepath.Join(shared, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
+
+// cliOn runs the binary with PRECONV_CACHE=cache (one simulated machine).
+func cliOn(t *testing.T, cache string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(preconvBin(t), args...)
+	cmd.Env = append(os.Environ(), "PRECONV_CACHE="+cache)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("preconv %v: %v", args, err)
+	}
+	return o.String(), e.String(), 0
+}
+
+// TestShardProcessesS3: shard processes, each on its own simulated machine
+// (own working copy and caches), extract into one s3:// store on a real S3
+// server (versitygw on loopback); shard 1 runs twice at once on two
+// machines; a merge before the last shard is refused naming it; the merged
+// store, pulled back, equals a single-machine extraction byte for byte.
+func TestShardProcessesS3(t *testing.T) {
+	data := photos(t, 30)
+	srv := s3test.StartServer(t)
+	srv.Setenv(t)
+	ref := "s3://" + srv.Bucket + "/feats-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	dir := t.TempDir()
+	single := filepath.Join(dir, "single")
+	// The pixels backbone keeps this test quick; TestShardProcesses runs
+	// MobileNetV2.
+	args := func(out string, extra ...string) []string {
+		return append([]string{"extract", "--model", "pixels", "--size", "24", "--data", data,
+			"--out", out, "--chunk-items", "4", "--batch", "4", "--threads", "1", "--workers", "1", "--json"}, extra...)
+	}
+	cliOK(t, args(single)...)
+
+	var wg sync.WaitGroup
+	outs := make([]string, 4)
+	for k, sh := range []string{"0/4", "1/4", "1/4", "2/4"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, e, code := cliOn(t, machine(t), args(ref, "--shard", sh)...)
+			if code != 0 {
+				t.Errorf("shard %s: exit %d\n%s\n%s", sh, code, o, e)
+			}
+			outs[k] = o
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	r1a, r1b := decodeResult(t, outs[1]), decodeResult(t, outs[2])
+	t.Logf("shard 1 on two machines at once: computed %d and %d of %d", r1a.Computed, r1b.Computed, r1a.Items)
+
+	_, stderr, code := cliOn(t, machine(t), "store", "merge", ref)
+	if code == 0 || !strings.Contains(stderr, "shard 3 of 4 missing") {
+		t.Errorf("merge without shard 3: exit %d, %s", code, stderr)
+	}
+	if _, _, code := cliOn(t, machine(t), "pull", ref, filepath.Join(dir, "none")); code == 0 {
+		t.Errorf("a store was committed at %s by a refused merge", ref)
+	}
+
+	if o, e, code := cliOn(t, machine(t), args(ref, "--shard", "3/4")...); code != 0 {
+		t.Fatalf("shard 3: exit %d\n%s\n%s", code, o, e)
+	}
+	if o, e, code := cliOn(t, machine(t), "store", "merge", ref); code != 0 {
+		t.Fatalf("merge: exit %d\n%s\n%s", code, o, e)
+	}
+	pulled := filepath.Join(dir, "pulled")
+	if o, e, code := cliOn(t, machine(t), "pull", ref, pulled); code != 0 {
+		t.Fatalf("pull: exit %d\n%s\n%s", code, o, e)
+	}
+	sameStore(t, single, pulled)
 }
