@@ -118,5 +118,8 @@
 // directories and then collects blobs whose only hard link is the blob store
 // itself and which are older than Config.GCGrace (default 1 h, so blobs of a
 // push not yet committed survive). CollectGarbage runs the same collection on
-// demand (e.g. to remove uploads that were never committed).
+// demand (e.g. to remove uploads that were never committed). New removes
+// temp uploads and half-built versions older than an hour that a crash left
+// in Root/.preconv-server/tmp. Root/.preconv-server itself is never served
+// or listed (names starting with "." are not stores).
 package server
