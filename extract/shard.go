@@ -43,6 +43,18 @@ package extract
 // records the creation time). A merge that finds a shard missing or
 // mismatched writes nothing.
 //
+// # Object storage
+//
+// With --out s3://BUCKET/PREFIX (internal/cli, package storesync) a shard
+// runs in a local working copy of the store ($PRECONV_CACHE/stores/…): it
+// first pulls PREFIX/.preconv/shards/<i>-of-<N>/ if that shard was pushed
+// before (a finished shard is then a no-op), extracts, and pushes the shard
+// with its shard.json (the shard's .zattrs last: its commit point). Objects
+// are written whole and their content is the same whoever computes them, so
+// a shard run twice at once on two machines leaves one correct copy.
+// `store merge s3://…` pulls the store and every pushed shard, runs Merge
+// locally and pushes the merged store.
+//
 // # Cost model
 //
 // Per worker: loading the backbone, listing and hashing the whole dataset
