@@ -123,8 +123,12 @@ func (l *Location) place(ctx context.Context, ref, dir string, f server.FileEntr
 		}
 		fetched = true
 	}
-	if err := copyFile(cached, dst, f.SHA256); err != nil {
-		return false, fmt.Errorf("%s: %s: %w", l, f.Path, err)
+	// The cached file was verified just now (hashed or downloaded): link it
+	// in, or copy where links fail (another file system).
+	if err := linkFile(cached, dst); err != nil {
+		if err := copyFile(cached, dst, f.SHA256); err != nil {
+			return false, fmt.Errorf("%s: %s: %w", l, f.Path, err)
+		}
 	}
 	return fetched, nil
 }
@@ -147,6 +151,9 @@ func (l *Location) fetch(ctx context.Context, ref string, f server.FileEntry, ca
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, f.Size+1))
+	if err == nil {
+		err = tmp.Sync() // the pulled store's .zattrs must not reach disk before its chunks
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -155,6 +162,11 @@ func (l *Location) fetch(ctx context.Context, ref string, f server.FileEntry, ca
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 || n != f.Size {
 		return fmt.Errorf("%s: %s: got %d bytes with sha256 %s, manifest says %d bytes, %s: %w", l, f.Path, n, got, f.Size, f.SHA256, remote.ErrCorrupt)
+	}
+	// Read-only: a pulled store shares these inodes (hard links), so an
+	// in-place write there must fail rather than change the cache.
+	if err := os.Chmod(tmp.Name(), 0o444); err != nil {
+		return err
 	}
 	return os.Rename(tmp.Name(), cached)
 }
@@ -165,6 +177,24 @@ func escapePath(p string) string {
 		segs[i] = url.PathEscape(s)
 	}
 	return strings.Join(segs, "/")
+}
+
+// linkFile makes dst a hard link to src (through a temp name and rename,
+// so dst is replaced atomically).
+func linkFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(dst), ".tmp-pull-"+filepath.Base(src)[:16]+"-"+filepath.Base(dst))
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // copyFile copies src to dst through a temp file and rename, checking the
