@@ -24,8 +24,10 @@
 // cache is remote.Config.CacheDir, else $PRECONV_CACHE/chunks, else the
 // user cache dir's preconv/chunks; files are kept there by sha256 as
 // CACHE/ab/<sha256>, so a file is fetched once per machine whatever store
-// or version it belongs to. A pulled directory holds copies (not links) of
-// cached files.
+// or version it belongs to. Cached files are read-only, and a pulled
+// directory holds hard links to them (copies across file systems), so a
+// second pull of the same content costs no disk; preconv's store writer
+// replaces files (temp + rename) and never writes into them.
 //
 // HTTPS trusts the system roots (and $SSL_CERT_FILE / $SSL_CERT_DIR, as Go
 // does on Unix); set Location.HTTP for anything else.
