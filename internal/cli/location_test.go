@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/preconv/preconv/objstore/s3test"
 	"github.com/preconv/preconv/remote"
@@ -22,7 +24,7 @@ func TestS3Store(t *testing.T) {
 	dir := t.TempDir()
 	data, local, pulled, rd := filepath.Join(dir, "data"), filepath.Join(dir, "local"), filepath.Join(dir, "pulled"), filepath.Join(dir, "run")
 	writeImages(t, data, 5)
-	url := "s3://" + srv.Bucket + "/stores/x"
+	url := s3URL(t, srv, "x")
 	args := []string{"--model", "pixels", "--data", data, "--size", "4", "--valid-fraction", "0.3", "--threads", "1", "--json"}
 
 	r := run(append([]string{"extract", "--out", url}, args...)...)
@@ -62,7 +64,7 @@ func TestS3Store(t *testing.T) {
 	sameStore(t, pulled, local)
 
 	// push a local store elsewhere; pulling it again moves nothing.
-	url2 := "s3://" + srv.Bucket + "/stores/y"
+	url2 := s3URL(t, srv, "y")
 	if r = run("push", local, url2); r.code != 0 || !strings.Contains(r.stdout, "transferred") {
 		t.Fatalf("push: %v %s", r.err, r.stdout)
 	}
@@ -74,7 +76,7 @@ func TestS3Store(t *testing.T) {
 	}
 
 	// Reading a location without a store names it.
-	if r = run("train", "--store", "s3://"+srv.Bucket+"/nothing", "--out", rd+"2"); r.code != ExitFailure || !strings.Contains(r.err.Error(), "nothing") {
+	if r = run("train", "--store", s3URL(t, srv, "nothing"), "--out", rd+"2"); r.code != ExitFailure || !strings.Contains(r.err.Error(), "nothing") {
 		t.Fatalf("train on an empty location: exit %d %v", r.code, r.err)
 	}
 }
@@ -142,7 +144,7 @@ func TestS3Shards(t *testing.T) {
 	dir := t.TempDir()
 	data, local, pulled := filepath.Join(dir, "data"), filepath.Join(dir, "local"), filepath.Join(dir, "pulled")
 	writeImages(t, data, 6)
-	url := "s3://" + srv.Bucket + "/stores/sharded"
+	url := s3URL(t, srv, "sharded")
 	args := []string{"--model", "pixels", "--data", data, "--size", "4", "--valid-fraction", "0.3", "--threads", "1", "--json"}
 	for i := 0; i < 2; i++ {
 		t.Setenv("PRECONV_CACHE", filepath.Join(dir, "machine", string(rune('a'+i))))
@@ -183,7 +185,7 @@ func TestS3ResumeUnfinished(t *testing.T) {
 	t.Setenv("PRECONV_CACHE", t.TempDir())
 	data := filepath.Join(t.TempDir(), "data")
 	writeImages(t, data, 4)
-	url := "s3://" + srv.Bucket + "/stores/r"
+	url := s3URL(t, srv, "r")
 	args := []string{"extract", "--out", url, "--model", "pixels", "--data", data, "--size", "4", "--threads", "1", "--json"}
 	if r := run(args...); r.code != 0 {
 		t.Fatalf("extract: %v", r.err)
@@ -201,4 +203,10 @@ func TestS3ResumeUnfinished(t *testing.T) {
 	if r = run("store", "verify", url, "--json"); r.code != 0 {
 		t.Fatalf("verify after resume: %v", r.err)
 	}
+}
+
+// s3URL is a fresh location per test run (PRECONV_S3_TEST_ENDPOINT may point
+// at a long-lived server).
+func s3URL(t *testing.T, srv *s3test.Server, name string) string {
+	return fmt.Sprintf("s3://%s/%s-%d/%s", srv.Bucket, t.Name(), time.Now().UnixNano(), name)
 }
