@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -41,8 +42,9 @@ for --epochs on:
               augmented view of every training image (the expensive way)
 
 Validation always uses the un-augmented view. Stores are kept in DIR/stores,
-so a second run reuses them (extract times are then those of the first run,
-read from the table it printed: pass --fresh to recompute).`}
+so a second run reuses them (its extract columns then count only what it
+computed; a store with more views than K is trained on its first K views;
+pass --fresh to recompute everything).`}
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlags(env, c)
 		var o augBench
@@ -58,6 +60,7 @@ read from the table it printed: pass --fresh to recompute).`}
 		fs.IntVar(&o.threads, "threads", 0, "threads (default: number of CPUs)")
 		fs.BoolVar(&o.fresh, "fresh", false, "remove DIR/stores first")
 		fs.BoolVar(&o.skipOTF, "skip-on-the-fly", false, "leave out the on-the-fly row")
+		fs.IntVar(&o.seeds, "seeds", 1, "train the cached rows' heads with seeds 1..N and report mean and sd (cheap; on-the-fly trains seed 1 only)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		quiet := fs.Bool("quiet", false, "no progress output")
 		if _, err := parseFlags(fs, args); err != nil {
@@ -82,9 +85,10 @@ read from the table it printed: pass --fresh to recompute).`}
 		w := env.Stdout
 		fmt.Fprintf(w, "%s (tap %s, avg pool), %d train / %d held-out images, augment %s, %d epochs, %d threads\n",
 			res.Model, res.Tap, res.TrainImages, res.ValidImages, res.Augment, res.Epochs, res.Threads)
-		fmt.Fprintf(w, "%-26s %9s %11s %9s %9s %10s\n", "run", "backbone", "extract s", "train s", "total s", "held-out")
+		fmt.Fprintf(w, "%-26s %9s %11s %9s %9s %10s %18s\n", "run", "backbone", "extract s", "train s", "total s", "held-out", "mean ± sd (seeds)")
 		for _, r := range res.Rows {
-			fmt.Fprintf(w, "%-26s %9d %11.1f %9.1f %9.1f %10.4f\n", r.Name, r.BackbonePasses, r.ExtractSec, r.TrainSec, r.TotalSec, r.ValidAcc)
+			fmt.Fprintf(w, "%-26s %9d %11.1f %9.1f %9.1f %10.4f %9.4f ± %.4f (%d)\n", r.Name, r.BackbonePasses, r.ExtractSec, r.TrainSec, r.TotalSec, r.ValidAcc,
+				r.ValidMean, r.ValidSD, r.Seeds)
 		}
 		return nil
 	}
@@ -92,11 +96,11 @@ read from the table it printed: pass --fresh to recompute).`}
 }
 
 type augBench struct {
-	dir, data, augment, model, tap string
-	limit, epochs, size, threads   int
-	views                          []int
-	fresh, skipOTF                 bool
-	log                            func(string, ...any)
+	dir, data, augment, model, tap      string
+	limit, epochs, size, threads, seeds int
+	views                               []int
+	fresh, skipOTF                      bool
+	log                                 func(string, ...any)
 }
 
 type augBenchRow struct {
@@ -107,6 +111,11 @@ type augBenchRow struct {
 	TrainSec       float64 `json:"train_seconds"`
 	TotalSec       float64 `json:"total_seconds"`
 	ValidAcc       float64 `json:"valid_accuracy"`
+	// ValidMean and ValidSD are over head seeds 1..Seeds (--seeds; the
+	// on-the-fly row trains seed 1 only).
+	Seeds     int     `json:"seeds"`
+	ValidMean float64 `json:"valid_accuracy_mean"`
+	ValidSD   float64 `json:"valid_accuracy_sd"`
 }
 
 type augBenchResult struct {
@@ -195,7 +204,7 @@ func (o *augBench) run(ctx context.Context) (*augBenchResult, error) {
 		return nil, fmt.Errorf("bench augment: %s has no held-out split", cfg.Out)
 	}
 	res.TrainImages, res.ValidImages = tr.Len(), va.Len()
-	row, err := o.trainRow(ctx, "none", 1, tr, va)
+	row, err := o.trainRow(ctx, "none", 1, tr, va, o.seeds)
 	if err != nil {
 		return nil, err
 	}
@@ -209,22 +218,38 @@ func (o *augBench) run(ctx context.Context) (*augBenchResult, error) {
 	for _, k := range o.views {
 		cfg := base
 		cfg.Out, cfg.Augment, cfg.Views = filepath.Join(o.dir, "stores", "views"), o.augment, k
-		o.log("K=%d: extract → %s", k, cfg.Out)
-		er, err := extract.Run(ctx, cfg, b, ds)
-		if err != nil {
-			return nil, err
+		// A store left by an earlier run with more views (same augmentation)
+		// already holds views 0..k-1: train on those instead of shrinking it.
+		have := 0
+		if s, err := store.Open(cfg.Out); err == nil {
+			if sa, err := imageset.ParseAugment(string(s.Spec().Augment)); err == nil && sa.Key() == aug.Key() {
+				have = s.Views()
+			}
 		}
-		cum += er.Seconds
-		passes += er.Computed
+		if have < k {
+			o.log("K=%d: extract → %s", k, cfg.Out)
+			er, err := extract.Run(ctx, cfg, b, ds)
+			if err != nil {
+				return nil, err
+			}
+			cum += er.Seconds
+			passes += er.Computed
+		} else {
+			o.log("K=%d: %s holds %d views: training on views 0..%d (extract column: this run's cost, 0)", k, cfg.Out, have, k-1)
+		}
 		tr, va, err := bundle.Splits(cfg.Out, "")
 		if err != nil {
 			return nil, err
 		}
-		vs, err := train.NewViewSet(tr, tr.ViewGroups(), train.ViewUniform)
+		groups := tr.ViewGroups()
+		for i := range groups {
+			groups[i] = groups[i][:min(k, len(groups[i]))]
+		}
+		vs, err := train.NewViewSet(tr, groups, train.ViewUniform)
 		if err != nil {
 			return nil, err
 		}
-		row, err := o.trainRow(ctx, fmt.Sprintf("K=%d cached views", k), k, vs, va.View0())
+		row, err := o.trainRow(ctx, fmt.Sprintf("K=%d cached views", k), k, vs, va.View0(), o.seeds)
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +271,7 @@ func (o *augBench) run(ctx context.Context) (*augBenchResult, error) {
 			}
 		}
 		otf.epoch = -1
-		row, err := o.trainRow(ctx, "on-the-fly (no cache)", o.epochs, otf, va)
+		row, err := o.trainRow(ctx, "on-the-fly (no cache)", o.epochs, otf, va, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -259,18 +284,33 @@ func (o *augBench) run(ctx context.Context) (*augBenchResult, error) {
 	return res, nil
 }
 
-func (o *augBench) trainRow(ctx context.Context, name string, views int, tds train.Dataset, va *store.Store) (augBenchRow, error) {
-	t0 := time.Now()
-	r, err := train.Run(ctx, o.trainConfig(), tds, va)
-	if err != nil {
-		return augBenchRow{}, fmt.Errorf("%s: %w", name, err)
+// trainRow trains with seeds 1..seeds; TrainSec and ValidAcc are seed 1's.
+func (o *augBench) trainRow(ctx context.Context, name string, views int, tds train.Dataset, va *store.Store, seeds int) (augBenchRow, error) {
+	row := augBenchRow{Name: name, Views: views, Seeds: max(seeds, 1)}
+	var sum, sum2 float64
+	for seed := 1; seed <= row.Seeds; seed++ {
+		cfg := o.trainConfig()
+		cfg.Seed = int64(seed)
+		t0 := time.Now()
+		r, err := train.Run(ctx, cfg, tds, va)
+		if err != nil {
+			return row, fmt.Errorf("%s: %w", name, err)
+		}
+		sec := time.Since(t0).Seconds()
+		m, err := train.Evaluate(ctx, r.Head, va, nil)
+		if err != nil {
+			return row, err
+		}
+		if seed == 1 {
+			row.TrainSec, row.ValidAcc = sec, m.Accuracy
+		}
+		sum += m.Accuracy
+		sum2 += m.Accuracy * m.Accuracy
 	}
-	sec := time.Since(t0).Seconds()
-	m, err := train.Evaluate(ctx, r.Head, va, nil)
-	if err != nil {
-		return augBenchRow{}, err
-	}
-	return augBenchRow{Name: name, Views: views, TrainSec: sec, ValidAcc: m.Accuracy}, nil
+	n := float64(row.Seeds)
+	row.ValidMean = sum / n
+	row.ValidSD = math.Sqrt(max(0, sum2/n-row.ValidMean*row.ValidMean))
+	return row, nil
 }
 
 // onTheFly is the no-cache baseline as a train.Dataset: at the start of each
