@@ -13,9 +13,10 @@
 // processes (or one machine) write. Shards are idempotent: when a runner
 // retries a bundle, the shard finds its finished chunks and computes nothing.
 //
-// The store directory (Job.Out) must be reachable by every worker under the
-// same path: a local directory for the Prism runner (in-process) or a shared
-// filesystem mounted on all workers for Dataflow, Flink or Spark.
+// The store (Job.Out) is either an s3:// location (every worker keeps a
+// local working copy and pushes its shards; see remote.go) or a directory
+// reachable by every worker under the same path: local for the Prism runner
+// (in-process), a shared filesystem mounted on all workers otherwise.
 //
 // The DoFns are registered (register.DoFn…) so that the binary runs as a
 // Beam worker on portable runners unchanged.
@@ -162,7 +163,7 @@ func (f *extractFn) ProcessElement(ctx context.Context, shard, items int, emit f
 	if err != nil {
 		return err
 	}
-	res, err := extract.Run(ctx, cfg, f.b, ds)
+	res, err := runShard(ctx, cfg, f.b, ds)
 	if err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func (f *mergeFn) ProcessElement(ctx context.Context, _ int, results func(*strin
 	if len(seen) != f.Job.Shards {
 		return fmt.Errorf("pipeline: %d of %d shards reported", len(seen), f.Job.Shards)
 	}
-	res, err := extract.Merge(ctx, f.Job.Out, extract.MergeOptions{Of: f.Job.Shards, Clean: f.Job.Clean})
+	res, err := merge(ctx, f.Job.Out, extract.MergeOptions{Of: f.Job.Shards, Clean: f.Job.Clean})
 	if err != nil {
 		return err
 	}

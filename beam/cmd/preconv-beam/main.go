@@ -28,7 +28,7 @@ const usage = `Usage: preconv-beam extract --model M --data DIR --out STORE --sh
 
 Runs 'preconv extract --shard i/N' for i = 0..N-1 as a Beam pipeline (one
 DoFn loads the backbone once per worker) and 'preconv store merge STORE' as
-its last step. STORE must be a path every worker sees (local for prism).
+its last step. STORE is s3://BUCKET/PREFIX or a path every worker sees (local for prism).
 
 Runner (Beam flags): --runner=prism (default, in-process) | dataflow |
 universal --endpoint=HOST:PORT (Flink or Spark job server); see beam/README.md.
