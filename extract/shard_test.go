@@ -369,3 +369,55 @@ func TestShardWaitsForLock(t *testing.T) {
 		t.Errorf("no manifest: %v", err)
 	}
 }
+
+// TestShardsIncrementalAndRecount: after images are added, rerunning the
+// shards computes only the new ones and the merge equals a fresh
+// single-machine extraction; shards of another N left in the store make a
+// plain merge refuse (naming the counts) until --of picks one.
+func TestShardsIncrementalAndRecount(t *testing.T) {
+	root := bigFolder(t, 8)
+	dir := t.TempDir()
+	sharded := filepath.Join(dir, "sharded")
+	b := open(t, "pixels", backbone.Options{})
+	base := extract.Config{Data: root, Size: 8, Batch: 2, Workers: 1, Threads: 1, ChunkRows: 3}
+	shards := func(n int) (computed int) {
+		for i := 0; i < n; i++ {
+			c := base
+			c.Out, c.Shard = sharded, extract.Shard{Index: i, Of: n}
+			computed += run(t, c, b).Computed
+		}
+		return computed
+	}
+	shards(3)
+	if _, err := extract.Merge(ctx, sharded, extract.MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		writePNG(t, filepath.Join(root, "cat", fmt.Sprintf("new%d.png", i)), 0, 100+i, 16, 14)
+	}
+	if got := shards(3); got != 3 {
+		t.Errorf("after adding 3 images the shards computed %d", got)
+	}
+	mr, err := extract.Merge(ctx, sharded, extract.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mr.Items != 20 {
+		t.Errorf("merge: %+v", mr)
+	}
+	single := filepath.Join(dir, "single")
+	c := base
+	c.Out = single
+	run(t, c, b)
+	sameStore(t, single, sharded)
+
+	shards(2)
+	_, err = extract.Merge(ctx, sharded, extract.MergeOptions{})
+	if !errors.Is(err, extract.ErrShardMismatch) || !strings.Contains(err.Error(), "N = 2, 3") {
+		t.Errorf("merge with shards of N=2 and N=3: %v", err)
+	}
+	if _, err := extract.Merge(ctx, sharded, extract.MergeOptions{Of: 2}); err != nil {
+		t.Fatal(err)
+	}
+	sameStore(t, single, sharded)
+}
