@@ -30,7 +30,7 @@ worker and 'preconv store merge STORE' (deploy/k8s has a Kubernetes Job).`}
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		for _, a := range args {
 			if a == "-h" || a == "-help" || a == "--help" {
-				fmt.Fprintln(env.Stdout, c.Usage)
+				fmt.Fprintln(env.Stderr, c.Usage)
 				return nil
 			}
 		}
