@@ -53,6 +53,9 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) error {
 
 // serveFile serves the file rel (OS separators, already checked) of loc.
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, loc *located, rel string) error {
+	if s.bkt != nil {
+		return s.s3ServeFile(w, r, loc, filepath.ToSlash(rel))
+	}
 	name, key, dir := loc.name, filepath.ToSlash(rel), loc.dir
 	if _, err := os.Stat(filepath.Join(dir, ".zgroup")); err != nil {
 		return fmt.Errorf("%w: store %q", ErrNotFound, name)

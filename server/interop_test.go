@@ -25,7 +25,22 @@ func TestPythonZarrOverHTTP(t *testing.T) {
 	root := t.TempDir()
 	makeStore(t, filepath.Join(root, "shared"), testSpec("w1", "features"), 13, 4)
 	_, ts := newTestServer(t, Config{Root: root, Tokens: map[string]Scope{readTok: ScopeRead}})
+	pythonReads(t, ts.URL+"/stores/shared", filepath.Join(root, "shared"))
+}
 
+// needPython skips the test when /usr/bin/python3 lacks zarr and fsspec's
+// HTTP filesystem.
+func needPython(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command(python, "-c", "import zarr, numcodecs, fsspec, aiohttp").CombinedOutput(); err != nil {
+		t.Skipf("skipping: %s cannot import zarr/numcodecs/fsspec/aiohttp (apt-get install python3-zarr python3-numcodecs python3-fsspec python3-aiohttp): %v %s", python, err, strings.TrimSpace(string(out)))
+	}
+}
+
+// pythonReads opens the Zarr group at url (with readTok) in Python and
+// checks it against the Go reader of the 13-item makeStore store at dir.
+func pythonReads(t *testing.T, url, dir string) {
+	t.Helper()
 	script := `
 import json, sys, zarr, fsspec
 url, tok = sys.argv[1], sys.argv[2]
@@ -42,7 +57,7 @@ print(json.dumps({"shape": list(x.shape), "dtype": str(x.dtype), "features": x.r
 `
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", script, ts.URL+"/stores/shared", readTok)
+	cmd := exec.CommandContext(ctx, python, "-c", script, url, readTok)
 	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX")
 	out, err := cmd.Output()
 	if err != nil {
@@ -63,7 +78,7 @@ print(json.dumps({"shape": list(x.shape), "dtype": str(x.dtype), "features": x.r
 	}
 	mustJSON(t, out, &got)
 
-	s, err := store.Open(filepath.Join(root, "shared"))
+	s, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

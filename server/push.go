@@ -95,6 +95,9 @@ func (s *Server) handleMissing(w http.ResponseWriter, r *http.Request) error {
 	if len(req.SHA256) > maxManifestFiles {
 		return fmt.Errorf("%w: %d hashes (at most %d)", ErrBadRequest, len(req.SHA256), maxManifestFiles)
 	}
+	if s.bkt != nil {
+		return s.s3Missing(w, r, req.SHA256)
+	}
 	out := []string{}
 	seen := map[string]bool{}
 	for _, h := range req.SHA256 {
@@ -123,6 +126,9 @@ func (s *Server) handlePutBlob(w http.ResponseWriter, r *http.Request) error {
 	sum := r.PathValue("sha256")
 	if !validSHA(sum) {
 		return fmt.Errorf("%w: blob name %q is not a sha256 hex digest", ErrBadPath, sum)
+	}
+	if s.bkt != nil {
+		return s.s3PutBlob(w, r, sum)
 	}
 	dst := s.blobPath(sum)
 	if fi, err := os.Stat(dst); err == nil && fi.Mode().IsRegular() {
@@ -169,6 +175,9 @@ func (s *Server) handlePutBlob(w http.ResponseWriter, r *http.Request) error {
 // tmp dir by a crash (entries older than an hour; a live server's are
 // younger).
 func (s *Server) cleanTemp() {
+	if s.bkt != nil {
+		return // uploads are staged in the OS temp dir and removed at once
+	}
 	ents, _ := os.ReadDir(s.sdir("tmp"))
 	cutoff := time.Now().Add(-time.Hour)
 	for _, e := range ents {
@@ -232,6 +241,9 @@ func (s *Server) handleCommit(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) Commit(ctx context.Context, name string, m *Manifest) (*CommitResult, error) {
 	if !validName(name) || strings.Contains(name, "@") {
 		return nil, fmt.Errorf("%w: store name %q (no leading '.', '/', '\\' or '@')", ErrBadPath, name)
+	}
+	if s.bkt != nil {
+		return s.s3Commit(ctx, name, m)
 	}
 	if _, err := os.Lstat(filepath.Join(s.root, name)); err == nil {
 		return nil, fmt.Errorf("%w: store %q is a plain directory under the root; it cannot be pushed to", ErrConflict, name)
@@ -477,6 +489,9 @@ func writeAtomic(s *Server, p string, b []byte) error {
 }
 
 func (s *Server) readCurrent(name string) (*current, error) {
+	if s.bkt != nil {
+		return s.s3ReadCurrent(name)
+	}
 	b, err := readLimited(s.sdir("stores", name, "current.json"), 1<<20)
 	if err != nil {
 		return nil, err
@@ -515,6 +530,9 @@ func (s *Server) readManifest(name, version string) (*Manifest, error) {
 const maxCachedManifests = 256
 
 func (s *Server) loadManifest(name, version string) (*Manifest, error) {
+	if s.bkt != nil {
+		return s.s3LoadManifest(name, version)
+	}
 	b, err := readLimited(s.sdir("stores", name, "versions", version+".json"), maxCommitBody)
 	if err != nil {
 		return nil, fmt.Errorf("%w: store %q version %s", ErrNotFound, name, version)
@@ -528,6 +546,9 @@ func (s *Server) loadManifest(name, version string) (*Manifest, error) {
 
 // pushedNames lists the pushed stores (those with a current version).
 func (s *Server) pushedNames() []string {
+	if s.bkt != nil {
+		return s.s3PushedNames()
+	}
 	ents, _ := os.ReadDir(s.sdir("stores"))
 	var out []string
 	for _, e := range ents {
@@ -554,21 +575,12 @@ type BlobsStats struct {
 // BlobStats walks the blob store and the kept manifests.
 func (s *Server) BlobStats() (BlobsStats, error) {
 	var st BlobsStats
-	err := filepath.WalkDir(s.sdir("blobs"), func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil
-			}
-			return err
-		}
-		if !d.IsDir() {
-			if fi, err := d.Info(); err == nil {
-				st.Blobs++
-				st.BlobBytes += fi.Size()
-			}
-		}
-		return nil
-	})
+	var err error
+	if s.bkt != nil {
+		st, err = s.s3BlobCount()
+	} else {
+		err = s.walkBlobs(&st)
+	}
 	for _, n := range s.pushedNames() {
 		cur, err := s.readCurrent(n)
 		if err != nil {
@@ -586,12 +598,34 @@ func (s *Server) BlobStats() (BlobsStats, error) {
 	return st, err
 }
 
+// walkBlobs counts the blobs of a directory root.
+func (s *Server) walkBlobs(st *BlobsStats) error {
+	return filepath.WalkDir(s.sdir("blobs"), func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				st.Blobs++
+				st.BlobBytes += fi.Size()
+			}
+		}
+		return nil
+	})
+}
+
 // CollectGarbage deletes blobs no kept version uses (a blob's only link is
 // the blob store itself) and which are older than grace, so the blobs of a
 // push in progress survive. It returns how many blobs and bytes it removed.
 func (s *Server) CollectGarbage(grace time.Duration) (int, int64) { return s.collectBlobs(grace) }
 
 func (s *Server) collectBlobs(grace time.Duration) (n int, bytes int64) {
+	if s.bkt != nil {
+		return s.s3CollectBlobs(grace)
+	}
 	cutoff := time.Now().Add(-grace)
 	filepath.WalkDir(s.sdir("blobs"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

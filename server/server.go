@@ -18,13 +18,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/preconv/preconv/objstore"
 	"github.com/preconv/preconv/store"
 )
 
 // Config configures a Server.
 type Config struct {
-	// Root is the directory whose subdirectories are the served stores.
+	// Root is the directory whose subdirectories are the served stores, or
+	// an S3 location "s3://bucket/prefix" (configured from the environment
+	// as objstore.Open does): see "Object storage" in the package doc.
 	Root string
+	// Bucket, when set, is the root instead of Root (Root is then only a
+	// name for messages): for embedding with a ready objstore.Bucket.
+	Bucket objstore.Bucket
 	// Tokens maps bearer tokens to their scopes (see LoadTokens).
 	Tokens map[string]Scope
 	// AnonymousRead lets requests without a token read. Off by default.
@@ -57,6 +63,8 @@ type Server struct {
 	tokens []tokenEntry
 	tlsCfg *tls.Config
 	mux    *http.ServeMux
+	bkt    objstore.Bucket // bucket root; nil for a directory root
+	s3     s3State
 
 	mu       sync.Mutex
 	cache    map[string]cachedInfo     // store ref → info keyed by .zattrs stamp
@@ -75,18 +83,27 @@ type cachedInfo struct {
 
 // New checks cfg and returns a Server. Root must be an existing directory.
 func New(cfg Config) (*Server, error) {
-	if cfg.Root == "" {
+	if cfg.Root == "" && cfg.Bucket == nil {
 		return nil, fmt.Errorf("%w: Root is empty", ErrConfig)
 	}
-	root, err := filepath.Abs(cfg.Root)
-	if err == nil {
-		root, err = filepath.EvalSymlinks(root)
-	}
+	bkt, err := openBucketRoot(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: root %s: %v", ErrConfig, cfg.Root, err)
+		return nil, err
 	}
-	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%w: root %s is not a directory", ErrConfig, cfg.Root)
+	root := ""
+	if bkt == nil {
+		root, err = filepath.Abs(cfg.Root)
+		if err == nil {
+			root, err = filepath.EvalSymlinks(root)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: root %s: %v", ErrConfig, cfg.Root, err)
+		}
+		if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%w: root %s is not a directory", ErrConfig, cfg.Root)
+		}
+	} else if err := checkBucket(bkt); err != nil {
+		return nil, err
 	}
 	if cfg.MaxBodyBytes < 0 {
 		return nil, fmt.Errorf("%w: MaxBodyBytes %d < 0", ErrConfig, cfg.MaxBodyBytes)
@@ -109,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.GCGrace == 0 {
 		cfg.GCGrace = defaultGCGrace
 	}
-	s := &Server{cfg: cfg, root: root, cache: map[string]cachedInfo{}, manCache: map[string]cachedManifest{}, locks: map[string]*sync.Mutex{}, versions: map[string]*Manifest{}}
+	s := &Server{cfg: cfg, root: root, bkt: bkt, s3: s3State{vouched: map[string]time.Time{}}, cache: map[string]cachedInfo{}, manCache: map[string]cachedManifest{}, locks: map[string]*sync.Mutex{}, versions: map[string]*Manifest{}}
 	for tok, sc := range cfg.Tokens {
 		if len(tok) < minTokenLen {
 			return nil, fmt.Errorf("%w: token shorter than %d bytes", ErrConfig, minTokenLen)
@@ -277,12 +294,18 @@ type located struct {
 	dir           string
 	man           *Manifest // pushed stores only
 	history       []string  // pushed stores only
+	// plain: a store written by storesync under a bucket root (man is then
+	// its .preconv/files.json, dir is empty). Bucket roots never set dir.
+	plain bool
 }
 
 // locate resolves "NAME" or "NAME@VERSION". A plain directory ROOT/NAME
 // wins; otherwise NAME is a pushed store and VERSION defaults to its current
 // version, read once here so one request sees one version.
 func (s *Server) locate(ref string) (*located, error) {
+	if s.bkt != nil {
+		return s.s3Locate(ref)
+	}
 	if !validName(ref) {
 		return nil, fmt.Errorf("%w: store name %q", ErrBadPath, ref)
 	}
@@ -340,6 +363,9 @@ func (s *Server) resolve(p string) (string, error) {
 // info returns the StoreInfo of a committed store, cached until its .zattrs
 // (the commit point) changes.
 func (s *Server) info(name string) (*StoreInfo, error) {
+	if s.bkt != nil {
+		return s.s3Info(name)
+	}
 	loc, err := s.locate(name)
 	if err != nil {
 		return nil, err
@@ -381,6 +407,9 @@ func (s *Server) info(name string) (*StoreInfo, error) {
 // that are not committed preconv stores are skipped; damaged ones are logged
 // and skipped.
 func (s *Server) Stores() ([]*StoreInfo, error) {
+	if s.bkt != nil {
+		return s.s3Stores()
+	}
 	ents, err := os.ReadDir(s.root)
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", s.root, err)
