@@ -350,12 +350,12 @@ func (s *Server) s3ServeFile(w http.ResponseWriter, r *http.Request, loc *locate
 // Bucket interface has no ranged Get), so a Range request reads the object
 // from its start, bounded by its size.
 type objReader struct {
-	ctx       context.Context
-	b         objstore.Bucket
-	key       string
-	size      int64
-	off, at   int64
-	rc        io.ReadCloser
+	ctx     context.Context
+	b       objstore.Bucket
+	key     string
+	size    int64
+	off, at int64
+	rc      io.ReadCloser
 }
 
 func (o *objReader) Read(p []byte) (int, error) {
