@@ -29,6 +29,11 @@ type TrainOptions struct {
 	// holds augmented views (train.ViewUniform, the default, or
 	// train.ViewRoundRobin); validation always reads view 0. See views.go.
 	ViewPolicy string
+	// FeatureFlip mirrors each training item's spatial feature map in about
+	// half of the epochs (train.FlipSet): a cheap flip view computed from the
+	// stored features instead of the backbone. Spatial (C, H, W) features
+	// only; validation is never flipped.
+	FeatureFlip bool
 }
 
 // Splits opens the training and validation datasets as TrainOptions describes.
@@ -78,6 +83,11 @@ func Train(ctx context.Context, o TrainOptions) (*Meta, error) {
 	tds, err := TrainSet(tr, o.ViewPolicy)
 	if err != nil {
 		return nil, err
+	}
+	if o.FeatureFlip {
+		if tds, err = train.NewFlipSet(tds); err != nil {
+			return nil, fmt.Errorf("bundle: %s: %w", o.Store, err)
+		}
 	}
 	if tds != train.Dataset(tr) && cfg.Fold {
 		return nil, fmt.Errorf("bundle: --fold computes the frozen layers once and cannot draw a view per epoch from %s: %w", o.Store, train.ErrConfig)

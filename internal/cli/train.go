@@ -53,6 +53,7 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 		fs.IntVar(&cfg.EarlyStop.Patience, "patience", 0, "early stopping patience in epochs (0: off)")
 		fs.StringVar(&cfg.EarlyStop.Metric, "early-metric", "valid_loss", "early stopping metric: valid_loss or valid_acc")
 		fs.BoolVar(&cfg.Fold, "fold", false, "fold the frozen leading head layers into derived features once")
+		fs.BoolVar(&o.FeatureFlip, "feature-flip", false, "mirror each spatial (C,H,W) feature map in about half of the epochs: a flip view from the stored features, without the backbone (an approximation; see README)")
 		fs.StringVar(&o.ViewPolicy, "view-policy", "uniform", "store with augmented views: the view each image gives each epoch, uniform or round-robin (validation uses view 0)")
 		fs.BoolVar(&cfg.SkipBadItems, "skip-bad", false, "skip items with NaN/Inf features instead of failing")
 		fs.IntVar(&cfg.Threads, "threads", 0, "threads (default: number of CPUs)")
