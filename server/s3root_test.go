@@ -225,10 +225,18 @@ func TestBucketRootStoresyncStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A second storesync store whose push was cut short before its
-		// commit point is not listed.
+		// commit point is not listed, nor one whose .zattrs its
+		// files.json does not describe (a push replacing it).
 		if err := bkt.Put(t.Context(), "broken/.zgroup", strings.NewReader("{}"), 2); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := storesync.Push(t.Context(), dir, bkt, "mid"); err != nil {
+			t.Fatal(err)
+		}
+		zb, err := objstore.ReadAll(t.Context(), bkt, "mid/.zattrs", 1<<20)
+		must(t, err)
+		zb = append(zb, ' ')
+		must(t, bkt.Put(t.Context(), "mid/.zattrs", bytes.NewReader(zb), int64(len(zb))))
 		_, ts := newTestServer(t, bucketConfig(bkt))
 		g := func(p string) (int, []byte, http.Header) { return get(t, ts, p, readTok) }
 		code, body, _ := g("/api/v1/stores")
@@ -256,7 +264,8 @@ func TestBucketRootStoresyncStore(t *testing.T) {
 			t.Fatalf("manifest: %d version %s, want %s", code, m.Version, want.Version)
 		}
 		// storesync's own bookkeeping is not served.
-		for _, p := range []string{"/stores/direct/.preconv/files.json", "/api/v1/stores/direct/files/.preconv/files.json", "/stores/broken/.zgroup"} {
+		for _, p := range []string{"/stores/direct/.preconv/files.json", "/api/v1/stores/direct/files/.preconv/files.json", "/stores/broken/.zgroup",
+			"/stores/mid/.zattrs", "/api/v1/stores/mid"} {
 			if code, _, _ := g(p); code != 404 && code != 400 {
 				t.Errorf("GET %s: %d, want 404 or 400", p, code)
 			}

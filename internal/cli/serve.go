@@ -10,7 +10,7 @@ import (
 
 func init() {
 	c := &Command{Name: "serve", Short: "serve feature stores over HTTP (Zarr files, JSON API, web page)",
-		Usage: `Usage: preconv serve --root DIR [--addr :8080] [--tokens FILE] [--anonymous-read]
+		Usage: `Usage: preconv serve --root DIR|s3://BUCKET/PREFIX [--addr :8080] [--tokens FILE] [--anonymous-read]
                      [--tls-cert FILE --tls-key FILE] [--max-upload BYTES]
                      [--keep-versions K] [--json]
 
@@ -29,13 +29,21 @@ chunks of different stores and versions share storage); each push switches
 NAME to the new version atomically, and the last --keep-versions versions
 stay readable as NAME@VERSION.
 
+--root s3://BUCKET/PREFIX keeps everything in object storage instead: the
+stores under the prefix that 'preconv push STORE s3://BUCKET/PREFIX/NAME' or
+'extract --out s3://…' wrote are served as NAME, and HTTP pushes are stored
+under PREFIX/.preconv-server (blobs by sha256, version manifests, a current
+pointer written last). S3 settings come from the environment:
+AWS_ENDPOINT_URL (or PRECONV_S3_ENDPOINT), AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_REGION.
+
 Requests need "Authorization: Bearer TOKEN" with the read scope (pushes: the
 write scope); tokens come from a JSON file
 {"tokens":[{"token":"…","scopes":["read","write"],"name":"team-a"}]}.
 --anonymous-read lets requests without a token read. Stops on Ctrl-C.`}
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlags(env, c)
-		root := fs.String("root", "", "directory holding the stores (required)")
+		root := fs.String("root", "", "directory or s3://bucket/prefix holding the stores (required)")
 		addr := fs.String("addr", ":8080", "listen address")
 		tokens := fs.String("tokens", "", "token file (JSON)")
 		anon := fs.Bool("anonymous-read", false, "allow reading without a token")
@@ -50,7 +58,7 @@ write scope); tokens come from a JSON file
 			return err
 		}
 		if len(pos) != 0 || *root == "" {
-			return usageError("serve needs --root DIR and no positional arguments (try 'preconv serve -h')")
+			return usageError("serve needs --root DIR (or s3://BUCKET/PREFIX) and no positional arguments (try 'preconv serve -h')")
 		}
 		if *maxUpload <= 0 || *keep <= 0 {
 			return usageError("--max-upload and --keep-versions must be positive")
