@@ -92,7 +92,7 @@ func TestServeS3RootBinary(t *testing.T) {
 	srv := s3test.StartServer(t)
 	bin := buildBinary(t)
 	work := t.TempDir()
-	prefix := "serve-bin-" + sha(t.Name()+time.Now().String())[:8]
+	prefix := "serve-bin-" + sha(t.Name() + time.Now().String())[:8]
 	tokens := fmt.Sprintf(`{"tokens":[{"token":%q,"scopes":["read","write"],"name":"w"}]}`, writeTok)
 	os.WriteFile(filepath.Join(work, "tokens.json"), []byte(tokens), 0o600)
 	env := append(os.Environ(), "AWS_ENDPOINT_URL="+srv.Endpoint, "PRECONV_S3_ENDPOINT=", "AWS_ACCESS_KEY_ID="+srv.Access,
