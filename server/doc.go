@@ -122,4 +122,52 @@
 // temp uploads and half-built versions older than an hour that a crash left
 // in Root/.preconv-server/tmp. Root/.preconv-server itself is never served
 // or listed (names starting with "." are not stores).
+//
+// # Object storage
+//
+// Config.Root "s3://bucket/prefix" (S3 settings from the environment, as
+// objstore.Open reads them) or Config.Bucket (any objstore.Bucket) keeps
+// everything in a bucket instead of a directory, with the same routes, auth,
+// page and semantics. New lists PREFIX/.preconv-server/stores/ once, so a
+// missing bucket or refused credentials are an ErrConfig error at start.
+//
+// Stores that storesync wrote under the prefix (preconv push STORE
+// s3://bucket/prefix/NAME, extract --out s3://…: the plain Zarr layout plus
+// .preconv/files.json) are served as NAME, read-only, like plain
+// directories: provenance comes from NAME/.zattrs (at most 16 MiB), sizes
+// from files.json, which must record that .zattrs's sha256 (otherwise a push
+// is replacing the store and it is not found until it commits). Only files
+// that files.json lists are served (so never files.json itself, temp files
+// or anything outside the store), streamed from NAME/PATH. Finding these
+// stores lists every key under the prefix; the listing is reused for 5 s
+// (commits through the server refresh it).
+//
+// Pushes store blobs as PREFIX/.preconv-server/blobs/ab/SHA256 (hashed into
+// a local temp file while received, one Put once the hash matches), and
+// commit by writing the version's manifest
+// .preconv-server/stores/NAME/versions/V.json and then the current pointer
+// .preconv-server/stores/NAME/current.json: one PUT, atomic in S3, the
+// commit point. Versions are not materialised: the files other than
+// features chunks are fetched into a local temp directory to validate the
+// store as for a directory root (chunks are checked against their index
+// entries by sha256 and size; their bytes were hashed on upload), and a file
+// of NAME or NAME@VERSION is served by looking its path up in the version's
+// manifest (immutable, cached) and streaming the blob. Responses carry the
+// file's sha256 as ETag and X-Content-Sha256. Range requests work; the
+// bucket interface has no ranged read, so the object is read from its start
+// up to the range.
+//
+// Garbage: pruned versions lose their manifest objects, and blobs that no
+// kept version of any pushed store names are deleted if stored before
+// Config.GCGrace and not relied on by a push (a missing check, upload or
+// commit) during it. S3 objects have no touchable mtime, so that last
+// record lives in the server's memory: a restart forgets it, and a push
+// whose missing check ran before the restart but whose commit comes more
+// than the grace period after an old blob became unused may find that blob
+// collected (the commit then lists it as missing; pushing again uploads
+// it). Manifests of versions written by a commit that died before its
+// pointer are left in place (small; never served).
+//
+// As with a directory root, commits of one store are serialised inside one
+// server process: run one server per bucket prefix.
 package server

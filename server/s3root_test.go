@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/preconv/preconv/objstore"
 	"github.com/preconv/preconv/objstore/s3test"
@@ -255,6 +256,9 @@ func TestBucketRootStoresyncStore(t *testing.T) {
 			t.Fatalf("search for another tap: %s", body)
 		}
 		sameServed(t, ts, g, "direct", dir, "")
+		if code, body, _ := g("/"); code != 200 || !bytes.Contains(body, []byte(`<td class="name"><a href="/api/stores/direct">direct</a>`)) || bytes.Contains(body, []byte("mid")) {
+			t.Fatalf("index page: %d\n%s", code, body)
+		}
 		// The manifest agrees with the directory's (so client.Pull works).
 		want, _ := BuildManifest(t.Context(), dir)
 		code, body, _ = g("/api/v1/stores/direct/manifest")
@@ -452,7 +456,7 @@ func TestNewS3Root(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "s")
 	makeStore(t, dir, testSpec("w1", "features"), 5, 4)
 	b := srv.Open(t, "")
-	prefix := "serve-" + sha(t.Name())[:8]
+	prefix := "serve-" + sha(t.Name() + time.Now().String())[:8] // fresh per run (long-lived test servers)
 	if _, err := storesync.Push(t.Context(), dir, b, prefix+"/direct"); err != nil {
 		t.Fatal(err)
 	}

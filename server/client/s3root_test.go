@@ -26,7 +26,7 @@ import (
 // with storesync.
 func TestPushPullBucketRoot(t *testing.T) {
 	srv := s3test.StartServer(t)
-	bkt := srv.Open(t, "serve-"+sha(t.Name())[:8])
+	bkt := srv.Open(t, "serve-"+sha(t.Name() + time.Now().String())[:8]) // fresh per run (long-lived test servers)
 	s, err := server.New(server.Config{Bucket: bkt, Tokens: map[string]server.Scope{readTok: server.ScopeRead, writeTok: server.ScopeRead | server.ScopeWrite}})
 	if err != nil {
 		t.Fatal(err)
