@@ -164,8 +164,8 @@
 // record lives in the server's memory: a restart forgets it, and a push
 // whose missing check ran before the restart but whose commit comes more
 // than the grace period after an old blob became unused may find that blob
-// collected (the commit then lists it as missing; pushing again uploads
-// it). Manifests of versions written by a commit that died before its
+// collected (the commit then lists it as missing, and server/client's Push
+// uploads it and commits once more). Manifests of versions written by a commit that died before its
 // pointer are left in place (small; never served).
 //
 // As with a directory root, commits of one store are serialised inside one

@@ -44,6 +44,10 @@ const (
 	s3ListTTL = 5 * time.Second
 	// s3OpTimeout bounds each metadata lookup against the bucket.
 	s3OpTimeout = time.Minute
+	// s3PinnedTTL is how long a current pointer read for one request is
+	// trusted for requests of a pinned NAME@VERSION that it lists (a pull
+	// reads every file pinned). Requests of plain NAME always read it anew.
+	s3PinnedTTL = 5 * time.Second
 	// s3Workers is how many blob Stats run at once (missing checks, commits).
 	s3Workers = 16
 	// maxZattrs and maxFilesJSON bound what is read of a store's .zattrs and
@@ -55,10 +59,18 @@ const (
 
 // s3State is the part of Server used only with a bucket root.
 type s3State struct {
+	listMu sync.Mutex
+	listAt time.Time
+	plain  []string // storesync store names of the last listing
+
 	mu      sync.Mutex
-	listAt  time.Time
-	plain   []string             // storesync store names of the last listing
-	vouched map[string]time.Time // blob → last time a push relied on it
+	vouched map[string]time.Time     // blob → last time a push relied on it
+	cur     map[string]cachedCurrent // pushed store → its last read pointer
+}
+
+type cachedCurrent struct {
+	at time.Time
+	c  *current
 }
 
 func blobKey(sum string) string { return serverDir + "/blobs/" + sum[:2] + "/" + sum }
@@ -125,9 +137,14 @@ func (s *Server) s3Locate(ref string) (*located, error) {
 	if version != "" && !validVersion(version) || strings.Contains(version, "@") {
 		return nil, fmt.Errorf("%w: store %q: version %q", ErrNotFound, name, version)
 	}
-	cur, err := s.readCurrent(name)
-	if err != nil {
-		return nil, err
+	var cur *current
+	if version != "" {
+		cur = s.pinnedCurrent(name, version)
+	}
+	if cur == nil {
+		if cur, err = s.readCurrent(name); err != nil {
+			return nil, err
+		}
 	}
 	if version == "" {
 		version = cur.Version
@@ -290,8 +307,8 @@ func (s *Server) s3Stores() ([]*StoreInfo, error) {
 // s3PlainNames lists the names NAME with an object NAME/.zattrs (reused
 // for s3ListTTL).
 func (s *Server) s3PlainNames() ([]string, error) {
-	s.s3.mu.Lock()
-	defer s.s3.mu.Unlock()
+	s.s3.listMu.Lock()
+	defer s.s3.listMu.Unlock()
 	if time.Since(s.s3.listAt) < s3ListTTL {
 		return slices.Clone(s.s3.plain), nil
 	}
@@ -312,8 +329,29 @@ func (s *Server) s3PlainNames() ([]string, error) {
 }
 
 func (s *Server) s3Invalidate() {
-	s.s3.mu.Lock()
+	s.s3.listMu.Lock()
 	s.s3.listAt = time.Time{}
+	s.s3.listMu.Unlock()
+}
+
+// pinnedCurrent returns the recently read pointer of name if it lists
+// version, else nil.
+func (s *Server) pinnedCurrent(name, version string) *current {
+	s.s3.mu.Lock()
+	defer s.s3.mu.Unlock()
+	cc, ok := s.s3.cur[name]
+	if ok && time.Since(cc.at) < s3PinnedTTL && slices.Contains(cc.c.History, version) {
+		return cc.c
+	}
+	return nil
+}
+
+func (s *Server) rememberCurrent(name string, c *current) {
+	s.s3.mu.Lock()
+	if len(s.s3.cur) >= maxCachedManifests {
+		clear(s.s3.cur)
+	}
+	s.s3.cur[name] = cachedCurrent{time.Now(), c}
 	s.s3.mu.Unlock()
 }
 
@@ -334,7 +372,13 @@ func (s *Server) s3ServeFile(w http.ResponseWriter, r *http.Request, loc *locate
 		h.Set("X-Preconv-Version", loc.version)
 		mod = loc.man.PushedAt
 	}
-	rs := &objReader{ctx: r.Context(), b: s.bkt, key: obj, size: f.Size}
+	// Open the object before answering, so that an absent one is a 404
+	// rather than a truncated 200.
+	rc, err := s.bkt.Get(r.Context(), obj)
+	if err != nil {
+		return notFound(err, "store %q file %q", loc.name, key)
+	}
+	rs := &objReader{ctx: r.Context(), b: s.bkt, key: obj, size: f.Size, rc: rc}
 	defer rs.Close()
 	h.Set("ETag", `"`+f.SHA256+`"`)
 	h.Set("X-Content-Sha256", f.SHA256)
@@ -625,6 +669,7 @@ func (s *Server) s3Commit(ctx context.Context, name string, m *Manifest) (*Commi
 	if err := s.bkt.Put(ctx, curKey(name), strings.NewReader(string(b)), int64(len(b))); err != nil {
 		return nil, err
 	}
+	s.rememberCurrent(name, &next)
 	s.s3Invalidate()
 	for _, v := range res.Pruned {
 		if err := s.bkt.Delete(ctx, verKey(name, v)); err != nil {
@@ -717,6 +762,7 @@ func (s *Server) s3ReadCurrent(name string) (*current, error) {
 	if err := json.Unmarshal(b, &c); err != nil || !validVersion(c.Version) {
 		return nil, fmt.Errorf("store %q: damaged current.json: %v", name, err)
 	}
+	s.rememberCurrent(name, &c)
 	return &c, nil
 }
 

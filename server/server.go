@@ -126,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.GCGrace == 0 {
 		cfg.GCGrace = defaultGCGrace
 	}
-	s := &Server{cfg: cfg, root: root, bkt: bkt, s3: s3State{vouched: map[string]time.Time{}}, cache: map[string]cachedInfo{}, manCache: map[string]cachedManifest{}, locks: map[string]*sync.Mutex{}, versions: map[string]*Manifest{}}
+	s := &Server{cfg: cfg, root: root, bkt: bkt, s3: s3State{vouched: map[string]time.Time{}, cur: map[string]cachedCurrent{}}, cache: map[string]cachedInfo{}, manCache: map[string]cachedManifest{}, locks: map[string]*sync.Mutex{}, versions: map[string]*Manifest{}}
 	for tok, sc := range cfg.Tokens {
 		if len(tok) < minTokenLen {
 			return nil, fmt.Errorf("%w: token shorter than %d bytes", ErrConfig, minTokenLen)
