@@ -177,11 +177,11 @@ func (s *Server) s3PlainManifest(ctx context.Context, name string) (*Manifest, e
 	if ok && c.stamp == stamp {
 		return c.man, nil
 	}
-	zb, err := objstore.ReadAll(ctx, s.bkt, name+"/.zattrs", maxZattrs)
+	zb, err := s.readMutable(ctx, name+"/.zattrs", maxZattrs)
 	if err != nil {
 		return nil, notFound(err, "store %q", name)
 	}
-	fb, err := objstore.ReadAll(ctx, s.bkt, name+"/"+filesJSON, maxFilesJSON)
+	fb, err := s.readMutable(ctx, name+"/"+filesJSON, maxFilesJSON)
 	if err != nil {
 		return nil, notFound(err, "store %q (no %s: not written by preconv push or extract --out)", name, filesJSON)
 	}
@@ -208,6 +208,25 @@ func (s *Server) s3PlainManifest(ctx context.Context, name string) (*Manifest, e
 	s.manCache[name] = cachedManifest{stamp, m}
 	s.mu.Unlock()
 	return m, nil
+}
+
+// readMutable reads a whole object that writers replace (a current
+// pointer, a storesync store's .zattrs and files.json). S3 may fail a read
+// that overlaps the replacement (the object changed between the response's
+// first bytes and the rest: a failed precondition); such reads are retried
+// a few times. Absence and oversize are not retried.
+func (s *Server) readMutable(ctx context.Context, key string, limit int64) ([]byte, error) {
+	var err error
+	for try := 0; try < 4; try++ {
+		var b []byte
+		b, err = objstore.ReadAll(ctx, s.bkt, key, limit)
+		if err == nil || errors.Is(err, objstore.ErrNotExist) || errors.Is(err, objstore.ErrTooLarge) ||
+			errors.Is(err, objstore.ErrBadKey) || errors.Is(err, objstore.ErrAuth) || ctx.Err() != nil {
+			return b, err
+		}
+		time.Sleep(time.Duration(try+1) * 10 * time.Millisecond)
+	}
+	return nil, err
 }
 
 func hexSum(b []byte) string {
@@ -754,7 +773,7 @@ func (s *Server) s3Fetch(ctx context.Context, f FileEntry, p string) error {
 func (s *Server) s3ReadCurrent(name string) (*current, error) {
 	ctx, cancel := s3ctx()
 	defer cancel()
-	b, err := objstore.ReadAll(ctx, s.bkt, curKey(name), 1<<20)
+	b, err := s.readMutable(ctx, curKey(name), 1<<20)
 	if err != nil {
 		return nil, notFound(err, "store %q", name)
 	}

@@ -53,13 +53,28 @@ func fetchSHA(c *http.Client, u string) (sum string, n int64, version string, er
 // Every response must be 200 and hash to a manifest entry of a complete
 // version. Throughput goes to t.Logf (no timing assertion).
 func TestLoadReadersDuringPushes(t *testing.T) {
-	const readers = 8
 	items, passes := 300, 4
 	if os.Getenv("PRECONV_HEAVY") == "1" {
 		items, passes = 3000, 10
 	}
-	root, work := t.TempDir(), t.TempDir()
-	_, base := startServer(t, root)
+	_, base := startServer(t, t.TempDir())
+	loadReadersDuringPushes(t, base, items, passes)
+}
+
+// TestLoadReadersDuringPushesBucketRoot is TestLoadReadersDuringPushes
+// against a server whose root is an S3 prefix (versitygw on loopback), with
+// a smaller store.
+func TestLoadReadersDuringPushesBucketRoot(t *testing.T) {
+	items, passes := 96, 3
+	if os.Getenv("PRECONV_HEAVY") == "1" {
+		items, passes = 1000, 6
+	}
+	loadReadersDuringPushes(t, startBucketServer(t), items, passes)
+}
+
+func loadReadersDuringPushes(t *testing.T, base string, items, passes int) {
+	const readers = 8
+	work := t.TempDir()
 	spec := testSpec("w")
 	spec.FeatureShape = []int{64, 4, 4} // 4 KiB of float32 per item
 	a, b := filepath.Join(work, "a"), filepath.Join(work, "b")
