@@ -118,3 +118,37 @@ func FuzzCommitBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFilesJSON: storesync's files.json of a store under a bucket root
+// parses into a sorted Manifest of valid store paths that describes the
+// given .zattrs, or fails with an error; never a panic.
+func FuzzFilesJSON(f *testing.F) {
+	z := `{"preconv":{}}`
+	zs := sha(z)
+	h := strings.Repeat("ab", 32)
+	for _, s := range []string{
+		`{".zattrs":{"size":14,"sha256":"` + zs + `"},"features/0.0.0.0":{"size":3,"sha256":"` + h + `"}}`,
+		`{".zattrs":{"size":14,"sha256":"` + h + `"}}`, `{".zattrs":{"size":-1,"sha256":"` + zs + `"}}`,
+		`{".zattrs":{"size":14,"sha256":"` + zs + `"},"../x":{"size":3,"sha256":"` + h + `"}}`,
+		`{".zattrs":{"size":14,"sha256":"` + zs + `"},".preconv/files.json":{"size":3,"sha256":"` + h + `"}}`,
+		`{}`, `[]`, `null`, `{".zattrs":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := parseFilesJSON("s", []byte(z), data)
+		if err != nil {
+			return
+		}
+		seenZattrs := false
+		for i, e := range m.Files {
+			if !ValidStorePath(e.Path) || !validSHA(e.SHA256) || e.Size < 0 || i > 0 && m.Files[i-1].Path >= e.Path {
+				t.Fatalf("accepted entry %+v", e)
+			}
+			seenZattrs = seenZattrs || e.Path == ".zattrs" && e.SHA256 == zs
+		}
+		if !seenZattrs || m.Version != VersionOf(m.Files) {
+			t.Fatalf("manifest %+v does not describe the .zattrs", m)
+		}
+	})
+}

@@ -185,14 +185,32 @@ func (s *Server) s3PlainManifest(ctx context.Context, name string) (*Manifest, e
 	if err != nil {
 		return nil, notFound(err, "store %q (no %s: not written by preconv push or extract --out)", name, filesJSON)
 	}
+	m, err := parseFilesJSON(name, zb, fb)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.manCache[name] = cachedManifest{stamp, m}
+	s.mu.Unlock()
+	return m, nil
+}
+
+// parseFilesJSON turns storesync's manifest {"PATH": {"size": N, "sha256":
+// HEX}} of store name into a Manifest. It must describe zattrs (the bytes
+// of the store's .zattrs; else ErrNotFound: a push is replacing the store),
+// and every entry must be a valid store path with a sha256 and a size.
+func parseFilesJSON(name string, zattrs, data []byte) (*Manifest, error) {
 	var files map[string]struct {
 		Size   int64  `json:"size"`
 		SHA256 string `json:"sha256"`
 	}
-	if err := json.Unmarshal(fb, &files); err != nil {
+	if err := json.Unmarshal(data, &files); err != nil {
 		return nil, fmt.Errorf("store %q: %s: %v", name, filesJSON, err)
 	}
-	if z, ok := files[".zattrs"]; !ok || z.SHA256 != hexSum(zb) {
+	if len(files) > maxManifestFiles {
+		return nil, fmt.Errorf("store %q: %s: %d files (at most %d)", name, filesJSON, len(files), maxManifestFiles)
+	}
+	if z, ok := files[".zattrs"]; !ok || z.SHA256 != hexSum(zattrs) || z.Size != int64(len(zattrs)) {
 		return nil, fmt.Errorf("%w: store %q (%s does not describe its .zattrs: a push is replacing it)", ErrNotFound, name, filesJSON)
 	}
 	m := &Manifest{Name: name, Files: make([]FileEntry, 0, len(files))}
@@ -204,9 +222,6 @@ func (s *Server) s3PlainManifest(ctx context.Context, name string) (*Manifest, e
 	}
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	m.Version = VersionOf(m.Files)
-	s.mu.Lock()
-	s.manCache[name] = cachedManifest{stamp, m}
-	s.mu.Unlock()
 	return m, nil
 }
 
