@@ -148,6 +148,10 @@ func TestServeS3RootBinary(t *testing.T) {
 	run("push", src, hello.URL+"/stores/team", "--json")
 	run("pull", hello.URL+"/stores/team", filepath.Join(work, "pulled"), "--json")
 	sameFiles(t, src, filepath.Join(work, "pulled"))
+	// A store pushed straight to the bucket prefix is served too.
+	run("push", src, "s3://"+srv.Bucket+"/"+prefix+"/direct", "--json")
+	run("pull", hello.URL+"/stores/direct", filepath.Join(work, "direct"), "--json")
+	sameFiles(t, src, filepath.Join(work, "direct"))
 	// The versions live in the bucket.
 	l, err := srv.Open(t, prefix).List(t.Context(), ".preconv-server/stores/team/")
 	if err != nil || len(l) != 2 {
