@@ -817,14 +817,22 @@ func (s *Server) s3LoadManifest(name, version string) (*Manifest, error) {
 	return &m, nil
 }
 
-// s3PushedNames lists pushed stores: those with a current pointer.
+// s3PushedNames lists pushed stores: those with a current pointer. A
+// listing error is logged (and nothing listed).
 func (s *Server) s3PushedNames() []string {
+	out, err := s.s3ListPushed()
+	if err != nil {
+		s.logf("preconv serve: listing pushed stores: %v", err)
+	}
+	return out
+}
+
+func (s *Server) s3ListPushed() ([]string, error) {
 	ctx, cancel := s3ctx()
 	defer cancel()
 	l, err := s.bkt.List(ctx, serverDir+"/stores/")
 	if err != nil {
-		s.logf("preconv serve: listing pushed stores: %v", err)
-		return nil
+		return nil, err
 	}
 	var out []string
 	for _, in := range l {
@@ -833,7 +841,7 @@ func (s *Server) s3PushedNames() []string {
 			out = append(out, n)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // s3BlobCount counts the blobs and their bytes.
@@ -862,7 +870,12 @@ func (s *Server) s3CollectBlobs(grace time.Duration) (n int, bytes int64) {
 		return 0, 0
 	}
 	used := map[string]bool{}
-	for _, name := range s.pushedNames() {
+	names, err := s.s3ListPushed()
+	if err != nil {
+		s.logf("preconv serve: garbage collection skipped: %v", err)
+		return 0, 0
+	}
+	for _, name := range names {
 		cur, err := s.readCurrent(name)
 		if err != nil {
 			s.logf("preconv serve: garbage collection skipped: %v", err)
