@@ -81,7 +81,9 @@ type cachedInfo struct {
 	info  *StoreInfo
 }
 
-// New checks cfg and returns a Server. Root must be an existing directory.
+// New checks cfg and returns a Server. Root must be an existing directory,
+// or an s3:// location (or Bucket set) whose .preconv-server/stores/ prefix
+// can be listed.
 func New(cfg Config) (*Server, error) {
 	if cfg.Root == "" && cfg.Bucket == nil {
 		return nil, fmt.Errorf("%w: Root is empty", ErrConfig)
@@ -292,7 +294,7 @@ func validName(name string) bool {
 type located struct {
 	name, version string
 	dir           string
-	man           *Manifest // pushed stores only
+	man           *Manifest // pushed stores (and plain ones of a bucket root)
 	history       []string  // pushed stores only
 	// plain: a store written by storesync under a bucket root (man is then
 	// its .preconv/files.json, dir is empty). Bucket roots never set dir.
