@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/preconv/preconv/objstore"
 	"github.com/preconv/preconv/server"
 )
 
@@ -26,4 +27,21 @@ func Example() {
 	defer cancel()
 	fmt.Println(s.Serve(ctx))
 	// Output: <nil>
+}
+
+// Keep the stores in object storage: Root "s3://bucket/prefix" reads its
+// S3 settings from the environment; Config.Bucket takes any
+// objstore.Bucket (here a local directory standing in for a bucket).
+func Example_bucketRoot() {
+	dir, _ := os.MkdirTemp("", "bucket")
+	defer os.RemoveAll(dir)
+	s, err := server.New(server.Config{Bucket: objstore.NewDir(dir), Root: "stand-in bucket",
+		Tokens: map[string]server.Scope{"team-a-secret": server.ScopeRead | server.ScopeWrite}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	stores, err := s.Stores()
+	fmt.Println(len(stores), err)
+	// Output: 0 <nil>
 }
