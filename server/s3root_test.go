@@ -476,3 +476,45 @@ func TestNewS3Root(t *testing.T) {
 		t.Fatalf("wrong credentials: %v, want ErrConfig", err)
 	}
 }
+
+// TestBucketRootInfoMatchesDir: the list a bucket root gives for stores
+// copied there with storesync equals the one a directory root gives for the
+// originals (disk bytes aside: a directory also holds the writer's lock).
+func TestBucketRootInfoMatchesDir(t *testing.T) {
+	root := fixture(t)
+	_, dts := newTestServer(t, Config{Root: root, AnonymousRead: true})
+	_, want, _ := get(t, dts, "/api/v1/stores", "")
+	bucketRoots(t, func(t *testing.T, b objstore.Bucket) {
+		var wl []StoreInfo
+		mustJSON(t, want, &wl)
+		bucketFixture(t, b, root)
+		_, bts := newTestServer(t, Config{Bucket: b, AnonymousRead: true})
+		_, got, _ := get(t, bts, "/api/v1/stores", "")
+		var gl []StoreInfo
+		mustJSON(t, got, &gl)
+		if len(gl) != len(wl) || len(gl) != 3 {
+			t.Fatalf("bucket lists %d stores, directory %d", len(gl), len(wl))
+		}
+		for i := range gl {
+			if gl[i].DiskBytes <= gl[i].ChunkBytes || gl[i].DiskBytes > wl[i].DiskBytes {
+				t.Errorf("%s: disk bytes %d (chunks %d), directory %d", gl[i].Name, gl[i].DiskBytes, gl[i].ChunkBytes, wl[i].DiskBytes)
+			}
+			gl[i].DiskBytes, wl[i].DiskBytes = 0, 0
+			g, _ := json.Marshal(gl[i])
+			w, _ := json.Marshal(wl[i])
+			if !bytes.Equal(g, w) {
+				t.Errorf("bucket root says\n%s\ndirectory root says\n%s", g, w)
+			}
+		}
+		for _, q := range []string{"tap=features", "weights_digest=" + sha("w2"), "tap=features.23&model=tiny"} {
+			_, g, _ := get(t, bts, "/api/search?"+q, "")
+			_, w, _ := get(t, dts, "/api/search?"+q, "")
+			var gs, ws []StoreInfo
+			mustJSON(t, g, &gs)
+			mustJSON(t, w, &ws)
+			if len(gs) == 0 || len(gs) != len(ws) || gs[0].Name != ws[0].Name {
+				t.Errorf("search %s: bucket %d stores, directory %d", q, len(gs), len(ws))
+			}
+		}
+	})
+}

@@ -6,11 +6,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/preconv/preconv/objstore"
+	"github.com/preconv/preconv/storesync"
 )
 
 // fixture: root with two committed stores, one uncommitted dir, one junk dir.
@@ -203,6 +207,48 @@ func TestTraversalRefused(t *testing.T) {
 		"/stores/evilstore/secret",
 		"/stores/.preconv/lock",
 	}
+	checkRefused(t, ts, bad, secret)
+	// A symlink that stays inside the root is followed.
+	want, _ := os.ReadFile(filepath.Join(root, "vgg-b", "records.jsonl"))
+	if code, got, _ := get(t, ts, "/stores/vgg-a/inside", ""); code != 200 || !bytes.Equal(got, want) {
+		t.Errorf("inside symlink: %d %q", code, got)
+	}
+	// evilstore is not listed either.
+	_, body, _ := get(t, ts, "/api/stores", "")
+	if bytes.Contains(body, []byte("evilstore")) {
+		t.Errorf("listing includes a store outside the root: %s", body)
+	}
+
+	// The same requests against a bucket root holding the same stores (and
+	// the secret beside them, and a pushed store's bookkeeping).
+	bucketRoots(t, func(t *testing.T, b objstore.Bucket) {
+		bucketFixture(t, b, root)
+		must(t, b.Put(t.Context(), "rootsecret", strings.NewReader(secret), int64(len(secret))))
+		_, ts := newTestServer(t, Config{Bucket: b, AnonymousRead: true})
+		checkRefused(t, ts, append(bad, "/stores/vgg-a/.preconv/files.json", "/stores/.preconv-server/stores/x/current.json",
+			"/stores/vgg-a@"+strings.Repeat("0", 20)+"/.zgroup"), secret)
+		if code, _, _ := get(t, ts, "/stores/vgg-a/.zgroup", ""); code != 200 {
+			t.Fatalf("bucket root: .zgroup %d", code)
+		}
+	})
+}
+
+// bucketFixture copies the fixture's stores under root to b with storesync
+// (as 'preconv push DIR s3://…/NAME' would) and adds junk beside them.
+func bucketFixture(t *testing.T, b objstore.Bucket, root string) {
+	t.Helper()
+	for _, n := range []string{"vgg-a", "vgg-b", "other"} {
+		if _, err := storesync.Push(t.Context(), filepath.Join(root, n), b, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, b.Put(t.Context(), "junk/x", strings.NewReader("x"), 1))
+}
+
+// checkRefused fails unless every path in bad is answered 400 or 404 (after
+// following a ServeMux redirect to a cleaned path) without secret in it.
+func checkRefused(t *testing.T, ts *httptest.Server, bad []string, secret string) {
+	t.Helper()
 	for _, p := range bad {
 		code, body, h := get(t, ts, p, "")
 		t.Logf("%-60s → %d %s", p, code, h.Get("Location"))
@@ -222,16 +268,6 @@ func TestTraversalRefused(t *testing.T) {
 		if code != 400 && code != 404 && code != 301 && code != 307 && code != 308 {
 			t.Errorf("%s: status %d, want 400/404 (or a redirect to a cleaned path)", p, code)
 		}
-	}
-	// A symlink that stays inside the root is followed.
-	want, _ := os.ReadFile(filepath.Join(root, "vgg-b", "records.jsonl"))
-	if code, got, _ := get(t, ts, "/stores/vgg-a/inside", ""); code != 200 || !bytes.Equal(got, want) {
-		t.Errorf("inside symlink: %d %q", code, got)
-	}
-	// evilstore is not listed either.
-	_, body, _ := get(t, ts, "/api/stores", "")
-	if bytes.Contains(body, []byte("evilstore")) {
-		t.Errorf("listing includes a store outside the root: %s", body)
 	}
 }
 
@@ -267,6 +303,19 @@ func TestAuth(t *testing.T) {
 	toks := map[string]Scope{readTok: ScopeRead, "write-only-token": ScopeWrite, "both-scopes-tok": ScopeRead | ScopeWrite}
 	_, closed := newTestServer(t, Config{Root: root, Tokens: toks})
 	_, open := newTestServer(t, Config{Root: root, Tokens: toks, AnonymousRead: true})
+	checkAuth(t, closed, open)
+	bucketRoots(t, func(t *testing.T, b objstore.Bucket) {
+		bucketFixture(t, b, root)
+		_, closed := newTestServer(t, Config{Bucket: b, Tokens: toks})
+		_, open := newTestServer(t, Config{Bucket: b, Tokens: toks, AnonymousRead: true})
+		checkAuth(t, closed, open)
+	})
+}
+
+// checkAuth runs the token table against two servers over the fixture's
+// stores, without and with anonymous read.
+func checkAuth(t *testing.T, closed, open *httptest.Server) {
+	t.Helper()
 	paths := []string{"/", "/api/stores", "/api/stores/vgg-a", "/api/search?tap=features", "/stores/vgg-a/.zgroup"}
 	cases := []struct {
 		name  string
