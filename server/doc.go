@@ -138,12 +138,15 @@
 // from files.json, which must record that .zattrs's sha256 (otherwise a push
 // is replacing the store and it is not found until it commits). Only files
 // that files.json lists are served (so never files.json itself, temp files
-// or anything outside the store), streamed from NAME/PATH. Finding these
-// stores lists every key under the prefix; the listing is reused for 5 s
-// (commits through the server refresh it).
+// or anything outside the store), streamed from NAME/PATH. Listing these
+// stores (the page, /api/stores, /api/search) lists every key under the
+// prefix, since the bucket interface has no delimiter listing; the result
+// is reused for 5 s (commits through the server refresh it). A request for
+// one store (/api/stores/NAME, /stores/NAME/…) finds it directly.
 //
 // Pushes store blobs as PREFIX/.preconv-server/blobs/ab/SHA256 (hashed into
-// a local temp file while received, one Put once the hash matches), and
+// a temp file in the OS temp directory, $TMPDIR, while received; one Put
+// once the hash matches; the temp file is removed at once), and
 // commit by writing the version's manifest
 // .preconv-server/stores/NAME/versions/V.json and then the current pointer
 // .preconv-server/stores/NAME/current.json: one PUT, atomic in S3, the

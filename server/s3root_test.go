@@ -160,6 +160,18 @@ func TestBucketRootPush(t *testing.T) {
 		if code, _, _ := g("/stores/half/.zattrs"); code != 404 {
 			t.Fatalf("half-finished push: .zattrs %d, want 404", code)
 		}
+		// Nor is a commit that died after writing the version's manifest
+		// but before the current pointer.
+		hm, _ := json.Marshal(Manifest{Name: "half", Version: mc.Version, Files: mc.Files})
+		must(t, bkt.Put(t.Context(), verKey("half", mc.Version), bytes.NewReader(hm), int64(len(hm))))
+		for _, p := range []string{"/api/stores/half", "/stores/half/.zattrs", "/stores/half@" + mc.Version + "/.zattrs"} {
+			if code, _, _ := g(p); code != 404 {
+				t.Fatalf("commit cut before its pointer: GET %s %d, want 404", p, code)
+			}
+		}
+		if _, body, _ := g("/api/v1/stores"); bytes.Contains(body, []byte(`"half"`)) {
+			t.Fatalf("commit cut before its pointer is listed: %s", body)
+		}
 
 		// A second version; the first stays readable pinned.
 		code, body = rawPush(t, ts, b, "shared", r1.Version)
