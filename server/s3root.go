@@ -256,7 +256,7 @@ func (s *Server) s3Info(ref string) (*StoreInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	stamp := "pushed/" + loc.version
+	stamp := "pushed/" + loc.version + "/" + strings.Join(loc.history, ",")
 	if loc.plain {
 		stamp = "plain/" + loc.man.Version
 	}
