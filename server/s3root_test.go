@@ -173,7 +173,17 @@ func TestBucketRootPush(t *testing.T) {
 			t.Fatalf("commit cut before its pointer is listed: %s", body)
 		}
 
-		// A second version; the first stays readable pinned.
+		// A second version; the first stays readable pinned (and its info
+		// lists both versions once the second exists).
+		pinnedVersions := func() []string {
+			_, body, _ := g("/api/stores/shared@" + r1.Version)
+			var in StoreInfo
+			mustJSON(t, body, &in)
+			return in.Versions
+		}
+		if v := pinnedVersions(); len(v) != 1 {
+			t.Fatalf("versions before the second push: %v", v)
+		}
 		code, body = rawPush(t, ts, b, "shared", r1.Version)
 		var r2 CommitResult
 		mustJSON(t, body, &r2)
@@ -182,6 +192,9 @@ func TestBucketRootPush(t *testing.T) {
 		}
 		sameServed(t, ts, g, "shared", b, r2.Version)
 		sameServed(t, ts, g, "shared@"+r1.Version, a, r1.Version)
+		if v := pinnedVersions(); len(v) != 2 || v[0] != r1.Version || v[1] != r2.Version {
+			t.Fatalf("versions after the second push: %v, want [%s %s]", v, r1.Version, r2.Version)
+		}
 		// A stale parent: 409, nothing changed.
 		if code, body := rawPush(t, ts, c, "shared", r1.Version); code != 409 {
 			t.Fatalf("stale parent: %d %s, want 409", code, body)
