@@ -410,3 +410,32 @@ func TestCrashLeftoversCleaned(t *testing.T) {
 		t.Fatalf("tmp holds %v, want only blob-fresh", ents)
 	}
 }
+
+// TestPinnedInfoListsLaterVersions: the info of NAME@OLD lists the versions
+// pushed after OLD (its cached copy is refreshed).
+func TestPinnedInfoListsLaterVersions(t *testing.T) {
+	root, src := t.TempDir(), t.TempDir()
+	makeStore(t, filepath.Join(src, "a"), testSpec("w1", "features"), 5, 4)
+	makeStore(t, filepath.Join(src, "b"), testSpec("w1", "features"), 6, 4)
+	_, ts := newTestServer(t, pushConfig(root))
+	versions := func(ref string) []string {
+		code, body, _ := get(t, ts, "/api/stores/"+ref, readTok)
+		var in StoreInfo
+		mustJSON(t, body, &in)
+		if code != 200 {
+			t.Fatalf("info %s: %d %s", ref, code, body)
+		}
+		return in.Versions
+	}
+	var r1, r2 CommitResult
+	_, body := rawPush(t, ts, filepath.Join(src, "a"), "s", "")
+	mustJSON(t, body, &r1)
+	if v := versions("s@" + r1.Version); len(v) != 1 {
+		t.Fatalf("versions %v", v)
+	}
+	_, body = rawPush(t, ts, filepath.Join(src, "b"), "s", "")
+	mustJSON(t, body, &r2)
+	if v := versions("s@" + r1.Version); len(v) != 2 || v[1] != r2.Version {
+		t.Fatalf("pinned info after a second push lists %v, want [%s %s]", v, r1.Version, r2.Version)
+	}
+}

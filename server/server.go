@@ -377,7 +377,7 @@ func (s *Server) info(name string) (*StoreInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: store %q", ErrNotFound, name)
 	}
-	stamp := fmt.Sprintf("%d/%d/%s", fi.Size(), fi.ModTime().UnixNano(), dir)
+	stamp := fmt.Sprintf("%d/%d/%s/%s", fi.Size(), fi.ModTime().UnixNano(), dir, strings.Join(loc.history, ","))
 	s.mu.Lock()
 	c, ok := s.cache[name]
 	s.mu.Unlock()
