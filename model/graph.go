@@ -4,6 +4,8 @@
 package model
 
 import (
+	"sync"
+
 	"github.com/preconv/preconv/nn"
 )
 
@@ -30,4 +32,19 @@ type Graph struct {
 	// Aliases maps extra tap names to node names, e.g. "features" →
 	// "features.30" for torchvision VGG16.
 	Aliases map[string]string
+
+	// arena recycles activation buffers across Run calls (nn.Arena).
+	arenaMu sync.Mutex
+	arena   *nn.Arena
+}
+
+// Arena returns the graph's activation-buffer arena, which Run uses when
+// the Exec passed to it has none.
+func (g *Graph) Arena() *nn.Arena {
+	g.arenaMu.Lock()
+	defer g.arenaMu.Unlock()
+	if g.arena == nil {
+		g.arena = nn.NewArena()
+	}
+	return g.arena
 }

@@ -145,7 +145,31 @@ func (g *Graph) Run(e *nn.Exec, x *tensor.Tensor, taps ...string) (map[string]*t
 			lastUse[in] = i
 		}
 	}
+	if e == nil {
+		e = &nn.Exec{}
+	}
+	if e.Arena == nil {
+		ec := *e
+		ec.Arena = g.Arena()
+		e = &ec
+	}
 	vals := map[string]*tensor.Tensor{g.Input: x}
+	// drop forgets a value no later node needs and recycles its buffer when
+	// no live value shares it (ops may return views of their inputs).
+	drop := func(name string) {
+		v := vals[name]
+		delete(vals, name)
+		if v == nil || v == x || len(v.Data) == 0 {
+			return
+		}
+		k := &v.Data[:cap(v.Data)][cap(v.Data)-1]
+		for _, o := range vals {
+			if len(o.Data) > 0 && &o.Data[:cap(o.Data)][cap(o.Data)-1] == k {
+				return
+			}
+		}
+		e.Arena.Release(v)
+	}
 	for i, n := range g.Nodes[:last+1] {
 		ins := make([]*tensor.Tensor, len(n.Inputs))
 		for j, name := range n.Inputs {
@@ -162,16 +186,17 @@ func (g *Graph) Run(e *nn.Exec, x *tensor.Tensor, taps ...string) (map[string]*t
 		vals[n.Name] = out
 		for _, name := range n.Inputs {
 			if lastUse[name] == i && !want[name] {
-				delete(vals, name)
+				drop(name)
 			}
 		}
 		if _, used := lastUse[n.Name]; !used && !want[n.Name] {
-			delete(vals, n.Name)
+			drop(n.Name)
 		}
 	}
 	res := make(map[string]*tensor.Tensor, len(taps))
 	for i, t := range taps {
 		res[t] = vals[resolved[i]]
+		e.Arena.Disown(res[t]) // the caller's now
 	}
 	return res, nil
 }

@@ -80,7 +80,7 @@ func (*ReLU) OutShape(in ...[]int) ([]int, error) { return unaryShape("ReLU", in
 
 // Forward returns a new tensor max(x, 0).
 func (*ReLU) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) {
-	return unaryApply("ReLU", in, Act{Kind: ActReLU})
+	return unaryApply(e, "ReLU", in, Act{Kind: ActReLU})
 }
 
 // Clip is min(max(x, Min), Max), elementwise; ReLU6 is Clip{0, 6}.
@@ -117,7 +117,7 @@ func (c *Clip) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) {
 	if c.Min > c.Max {
 		return nil, fmt.Errorf("%s: min %g > max %g: %w", c.Type(), c.Min, c.Max, ErrConfig)
 	}
-	return unaryApply(c.Type(), in, c.Act())
+	return unaryApply(e, c.Type(), in, c.Act())
 }
 
 func unaryShape(op string, in [][]int) ([]int, error) {
@@ -127,11 +127,11 @@ func unaryShape(op string, in [][]int) ([]int, error) {
 	return append([]int(nil), in[0]...), nil
 }
 
-func unaryApply(op string, in []*tensor.Tensor, a Act) (*tensor.Tensor, error) {
+func unaryApply(e *Exec, op string, in []*tensor.Tensor, a Act) (*tensor.Tensor, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("%s: %d inputs, want 1: %w", op, len(in), ErrShape)
 	}
-	out := tensor.New(in[0].Shape...)
+	out := e.Output(in[0].Shape...)
 	lo, hi, _ := a.bounds()
 	clampTo(out.Data, in[0].Data, lo, hi)
 	return out, nil

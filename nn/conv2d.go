@@ -202,7 +202,7 @@ func (c *Conv2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(g.n, g.cout, g.oh, g.ow)
+	out := e.Output(g.n, g.cout, g.oh, g.ow)
 	if bf, ok := c.Fast.(BatchFastConv); ok && c.fastEligible(&g) &&
 		bf.ConvBatch(c, out.Data, x.Data, g.n, g.h, g.w, e.threads()) {
 		return out, nil

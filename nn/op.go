@@ -11,6 +11,9 @@ type Exec struct {
 	// Ops parallelize over images of the batch first, and only split a
 	// single image's GEMM when the batch is smaller than Threads.
 	Threads int
+	// Arena, when set, recycles activation buffers (see Arena and
+	// Exec.Output); model.Graph.Run sets its own when this is nil.
+	Arena *Arena
 }
 
 // Op is one node's computation.

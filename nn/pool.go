@@ -107,7 +107,7 @@ func (p *MaxPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 		return nil, err
 	}
 	x := in[0]
-	out := tensor.New(g.n, g.c, g.oh, g.ow)
+	out := e.Output(g.n, g.c, g.oh, g.ow)
 	outer, _ := e.split(g.n * g.c)
 	pp := g.plan()
 	parallelFor(g.n*g.c, outer, func(pl int) {
@@ -199,7 +199,7 @@ func (p *AvgPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 		return nil, err
 	}
 	x := in[0]
-	out := tensor.New(g.n, g.c, g.oh, g.ow)
+	out := e.Output(g.n, g.c, g.oh, g.ow)
 	outer, _ := e.split(g.n * g.c)
 	pp := g.plan()
 	// Interior windows are averaged by the depthwise tap kernel with
