@@ -20,6 +20,7 @@ import (
 	"github.com/preconv/preconv/imageset"
 	"github.com/preconv/preconv/nn"
 	"github.com/preconv/preconv/store"
+	"github.com/preconv/preconv/tensor"
 )
 
 // Config describes one extraction. Zero values are documented defaults.
@@ -190,16 +191,7 @@ func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dat
 		return nil, err
 	}
 	refs := itemRefs(ds)
-	var sopts []store.Option
-	if cfg.ZstdLevel > 0 {
-		sopts = append(sopts, store.WithLevel(cfg.ZstdLevel))
-	}
-	if cfg.ChunkRows > 0 {
-		sopts = append(sopts, store.WithChunkRows(cfg.ChunkRows))
-	}
-	if len(cfg.Sources) > 0 {
-		sopts = append(sopts, store.WithSources(cfg.Sources...))
-	}
+	sopts := storeOptions(cfg)
 	w, plan, err := store.Prepare(ctx, cfg.Out, spec, ds.Classes, refs, sopts...)
 	if err != nil {
 		return nil, err
@@ -237,20 +229,50 @@ func Run(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imageset.Dat
 			if len(bt.Index) == 0 {
 				continue
 			}
-			y, err := b.Features(e, bt.X)
-			if err != nil {
-				return res, fmt.Errorf("extract: %s: %w", filepath.Base(todo[bt.Index[0]].Path), err)
-			}
-			pos := make([]int, len(bt.Index))
-			for j, k := range bt.Index {
-				pos[j] = plan.Todo[k]
-			}
-			if err := w.Put(pos, y.Data); err != nil {
+			if err := putBatch(w, b, e, bt.X, bt.Index, plan.Todo, res, todo[bt.Index[0]].Path); err != nil {
 				return res, err
 			}
-			res.Computed += len(pos)
 		}
 	}
+	return finish(ctx, w, res, start)
+}
+
+// storeOptions are the store options cfg asks for.
+func storeOptions(cfg Config) []store.Option {
+	var o []store.Option
+	if cfg.ZstdLevel > 0 {
+		o = append(o, store.WithLevel(cfg.ZstdLevel))
+	}
+	if cfg.ChunkRows > 0 {
+		o = append(o, store.WithChunkRows(cfg.ChunkRows))
+	}
+	if len(cfg.Sources) > 0 {
+		o = append(o, store.WithSources(cfg.Sources...))
+	}
+	return o
+}
+
+// putBatch runs the backbone on a loaded batch x whose rows are the plan's
+// Todo entries idx and hands the features to the writer; first names the
+// batch's first image for errors.
+func putBatch(w *store.Writer, b *backbone.Backbone, e *nn.Exec, x *tensor.Tensor, idx, todo []int, res *Result, first string) error {
+	y, err := b.Features(e, x)
+	if err != nil {
+		return fmt.Errorf("extract: %s: %w", filepath.Base(first), err)
+	}
+	pos := make([]int, len(idx))
+	for j, k := range idx {
+		pos[j] = todo[k]
+	}
+	if err := w.Put(pos, y.Data); err != nil {
+		return err
+	}
+	res.Computed += len(pos)
+	return nil
+}
+
+// finish commits the store unless ctx ended, and fills in the timing.
+func finish(ctx context.Context, w *store.Writer, res *Result, start time.Time) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/preconv/preconv/backbone"
@@ -110,16 +109,7 @@ func runViews(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imagese
 	}
 	spec = AugmentedSpec(spec, a)
 	rows, views := viewPlan(ds, itemRefs(ds), a, k)
-	var sopts []store.Option
-	if cfg.ZstdLevel > 0 {
-		sopts = append(sopts, store.WithLevel(cfg.ZstdLevel))
-	}
-	if cfg.ChunkRows > 0 {
-		sopts = append(sopts, store.WithChunkRows(cfg.ChunkRows))
-	}
-	if len(cfg.Sources) > 0 {
-		sopts = append(sopts, store.WithSources(cfg.Sources...))
-	}
+	sopts := storeOptions(cfg)
 	w, plan, err := store.Prepare(ctx, cfg.Out, spec, ds.Classes, rows, sopts...)
 	if err != nil {
 		return nil, err
@@ -165,31 +155,12 @@ func runViews(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imagese
 			if len(bt.Index) == 0 {
 				continue
 			}
-			y, err := b.Features(e, bt.X)
-			if err != nil {
-				return res, fmt.Errorf("extract: %s: %w", filepath.Base(ds.Items[todo[bt.Index[0]].Item].Path), err)
-			}
-			pos := make([]int, len(bt.Index))
-			for j, t := range bt.Index {
-				pos[j] = plan.Todo[t]
-			}
-			if err := w.Put(pos, y.Data); err != nil {
+			if err := putBatch(w, b, e, bt.X, bt.Index, plan.Todo, res, ds.Items[todo[bt.Index[0]].Item].Path); err != nil {
 				return res, err
 			}
-			res.Computed += len(pos)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	if err := w.Commit(); err != nil {
-		return res, err
-	}
-	res.Seconds = time.Since(start).Seconds()
-	if res.Seconds > 0 {
-		res.ImagesPerSec = float64(res.Computed) / res.Seconds
-	}
-	return res, nil
+	return finish(ctx, w, res, start)
 }
 
 // FlipFeatureMap writes into dst the horizontal flip of a spatial feature
