@@ -52,6 +52,17 @@ type Batch struct {
 // value) or when ctx is cancelled (last value, ctx.Err()). Breaking out of
 // the loop stops the workers.
 func Load(ctx context.Context, items []Item, pre Preprocess, opts LoadOptions) iter.Seq2[*Batch, error] {
+	return pipeline(ctx, items, pre, opts, func(pos int, dst []float32, s *scratch) error {
+		return loadOne(items[pos].Path, pre, opts.MaxPixels, dst, s)
+	})
+}
+
+// pipeline is the parallel loader behind Load and LoadViews: position pos
+// of items (the item whose label and path a row reports) is filled by
+// load(pos, dst, s) on one of opts.Workers goroutines (s is that worker's
+// scratch); batches of consecutive positions are yielded in order, at most
+// opts.Prefetch ahead of the consumer.
+func pipeline(ctx context.Context, items []Item, pre Preprocess, opts LoadOptions, load func(pos int, dst []float32, s *scratch) error) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
 		if err := pre.Validate(); err != nil {
 			yield(nil, err)
@@ -97,8 +108,7 @@ func Load(ctx context.Context, items []Item, pre Preprocess, opts LoadOptions) i
 				for j := range jobs {
 					st := j.st
 					if ctx.Err() == nil {
-						it := &items[st.start+j.pos]
-						st.errs[j.pos] = loadOne(it.Path, pre, opts.MaxPixels, st.x[j.pos*per:(j.pos+1)*per], s)
+						st.errs[j.pos] = load(st.start+j.pos, st.x[j.pos*per:(j.pos+1)*per], s)
 					}
 					st.wg.Done()
 				}
