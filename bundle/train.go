@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,6 +35,10 @@ type TrainOptions struct {
 	// stored features instead of the backbone. Spatial (C, H, W) features
 	// only; validation is never flipped.
 	FeatureFlip bool
+	// StoreRef and ValidRef, when set, are recorded in run.json instead of
+	// Store and ValidStore: the locations as the user named them (e.g. the
+	// s3:// or http:// URL of a store pulled into a local working copy).
+	StoreRef, ValidRef string
 }
 
 // Splits opens the training and validation datasets as TrainOptions describes.
@@ -97,7 +102,7 @@ func Train(ctx context.Context, o TrainOptions) (*Meta, error) {
 		return nil, err
 	}
 	m := &Meta{Format: 1, Version: buildinfo.Version, Created: time.Now().UTC(), Spec: spec, SpecDigest: spec.Digest(),
-		Store: o.Store, ValidStore: o.ValidStore, Classes: res.Classes, Config: cfg, History: res.History,
+		Store: cmp.Or(o.StoreRef, o.Store), ValidStore: cmp.Or(o.ValidRef, o.ValidStore), Classes: res.Classes, Config: cfg, History: res.History,
 		Stopped: res.Stopped, Warnings: res.Warnings, TrainSeconds: time.Since(start).Seconds()}
 	if va != nil {
 		met, err := train.Evaluate(ctx, res.Head, va, &train.EvalOptions{Names: func(i int) string { return va.Record(i).Path }})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/preconv/preconv/bundle"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,9 @@ func TestS3Store(t *testing.T) {
 	r = run("train", "--store", url, "--out", rd, "--epochs", "1", "--batch", "4", "--threads", "1", "--json", "--quiet")
 	if r.code != 0 {
 		t.Fatalf("train --store %s: %v\n%s", url, r.err, r.stderr)
+	}
+	if m, err := bundle.Read(rd); err != nil || m.Store != url {
+		t.Errorf("run.json records the store as %q (%v), want the URL %q", m.Store, err, url)
 	}
 	if r = run("eval", "--run", rd, "--store", url, "--json"); r.code != 0 {
 		t.Fatalf("eval --store %s: %v", url, r.err)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/preconv/preconv/remote"
 	"path/filepath"
 	"strings"
 
@@ -67,7 +68,8 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 			return usageError("train needs --store and --out (see 'preconv train -h')")
 		}
 		var err error
-		if o.Store, _, err = openStoreRef(ctx, env, o.Store, false); err != nil { // s3://, http(s):// → local copy
+		o.StoreRef, o.ValidRef = storeName(o.Store), storeName(o.ValidStore) // run.json records what the user named (a URL stays a URL)
+		if o.Store, _, err = openStoreRef(ctx, env, o.Store, false); err != nil {    // s3://, http(s):// → local copy
 			return err
 		}
 		if o.ValidStore, _, err = openStoreRef(ctx, env, o.ValidStore, false); err != nil {
@@ -136,4 +138,13 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 		return nil
 	}
 	register(c)
+}
+
+// storeName is how run.json names a store the user gave as ref: a URL
+// without credentials, or the path as given.
+func storeName(ref string) string {
+	if remote.IsRemote(ref) {
+		return remote.Redact(ref)
+	}
+	return ref
 }
