@@ -68,8 +68,8 @@ more, --fold computes the frozen prefix once and trains on the result.`}
 			return usageError("train needs --store and --out (see 'preconv train -h')")
 		}
 		var err error
-		o.StoreRef, o.ValidRef = storeName(o.Store), storeName(o.ValidStore) // run.json records what the user named (a URL stays a URL)
-		if o.Store, _, err = openStoreRef(ctx, env, o.Store, false); err != nil {    // s3://, http(s):// → local copy
+		o.StoreRef, o.ValidRef = storeName(o.Store), storeName(o.ValidStore)      // run.json records what the user named (a URL stays a URL)
+		if o.Store, _, err = openStoreRef(ctx, env, o.Store, false); err != nil { // s3://, http(s):// → local copy
 			return err
 		}
 		if o.ValidStore, _, err = openStoreRef(ctx, env, o.ValidStore, false); err != nil {
