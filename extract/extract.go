@@ -52,6 +52,9 @@ type Config struct {
 	// (store.WithSources). `extract --from URL` pulls a shared store into a
 	// local directory and names it here.
 	Sources []string
+	// created, when set, is the store's recorded creation time (shards fix
+	// it so that every run of a shard writes the same bytes).
+	created time.Time
 	// Progress, if set, is called after each batch.
 	Progress func(done, total int, rate float64, eta time.Duration)
 	// Shard, if set (Of > 0), extracts only the items of shard i of N into
@@ -248,6 +251,9 @@ func storeOptions(cfg Config) []store.Option {
 	}
 	if len(cfg.Sources) > 0 {
 		o = append(o, store.WithSources(cfg.Sources...))
+	}
+	if !cfg.created.IsZero() {
+		o = append(o, store.WithCreated(cfg.created))
 	}
 	return o
 }

@@ -211,12 +211,31 @@ type ShardManifest struct {
 	// defaults); Merge writes the final store with them.
 	ChunkRows int `json:"chunk_rows"`
 	ZstdLevel int `json:"zstd_level"`
-	// Version, Host, PID and Time say who wrote the manifest.
-	Version string    `json:"preconv_version"`
-	Host    string    `json:"host"`
-	PID     int       `json:"pid"`
-	Time    time.Time `json:"time"`
+	// Version is the preconv version that wrote the shard.
+	Version string `json:"preconv_version"`
 }
+
+// ShardRun is what one run of a shard did and who ran it: ShardRunFile
+// beside shard.json, local only. shard.json itself holds only what
+// describes the data, and the shard store records a fixed creation time
+// (ShardCreated), so every run of a shard on any machine with the same
+// kernels writes byte-identical files: two runs of one shard pushing to
+// the same s3:// location at once leave one consistent copy however their
+// uploads interleave.
+type ShardRun struct {
+	Shard
+	Computed int       `json:"computed"`
+	Host     string    `json:"host"`
+	PID      int       `json:"pid"`
+	Time     time.Time `json:"time"`
+}
+
+// ShardRunFile is the name of the ShardRun record in a shard directory.
+const ShardRunFile = "shard-run.json"
+
+// ShardCreated is the creation time every shard store records (the Unix
+// epoch): the merged store records the time of the merge.
+var ShardCreated = time.Unix(0, 0).UTC()
 
 // itemRefs returns the store item refs of ds in dataset order. An
 // unreadable file gets a key of its path (never a content hash of real
@@ -282,6 +301,7 @@ func runShard(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imagese
 	scfg := cfg
 	scfg.Shard = Shard{}
 	scfg.Out = ShardDir(cfg.Out, sh)
+	scfg.created = ShardCreated
 	if err := os.MkdirAll(scfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("shard %s: %w", sh, err)
 	}
@@ -317,9 +337,13 @@ func runShard(ctx context.Context, cfg Config, b *backbone.Backbone, ds *imagese
 	prov := s.Provenance()
 	host, _ := os.Hostname()
 	m := &ShardManifest{Format: 1, Shard: sh, SpecDigest: res.SpecDigest, DatasetDigest: DatasetDigest(ds.Classes, refs),
-		Total: len(refs), Items: len(positions), Failed: prov.Failed, Computed: res.Computed, Positions: positions,
+		Total: len(refs), Items: len(positions), Failed: prov.Failed, Positions: positions,
 		LayoutDigest: prov.LayoutHash, ChunkRows: cfg.ChunkRows, ZstdLevel: cfg.ZstdLevel,
-		Version: buildinfo.Version, Host: host, PID: os.Getpid(), Time: time.Now().UTC().Truncate(time.Second)}
+		Version: buildinfo.Version}
+	run := &ShardRun{Shard: sh, Computed: res.Computed, Host: host, PID: os.Getpid(), Time: time.Now().UTC().Truncate(time.Second)}
+	if err := writeJSONAtomic(filepath.Join(scfg.Out, ShardRunFile), run); err != nil {
+		return res, fmt.Errorf("shard %s: %w", sh, err)
+	}
 	if m.Positions == nil {
 		m.Positions = []int{}
 	}

@@ -1,6 +1,9 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Option configures Prepare or Open. Options that do not apply are ignored.
 type Option func(*options) error
@@ -12,6 +15,7 @@ type options struct {
 	workers    int
 	readahead  int
 	sources    []string
+	created    time.Time
 }
 
 func (o *options) setDefault() {
@@ -109,6 +113,18 @@ func WithSources(dirs ...string) Option {
 			}
 		}
 		o.sources = append(o.sources, dirs...)
+		return nil
+	}
+}
+
+// WithCreated sets the creation time Commit records in the provenance
+// (Prepare; default: the time of the Commit). A fixed time makes every
+// run that writes the same features write byte-identical files: shards of
+// a sharded extraction use it, so that a shard run twice on two machines
+// leaves one consistent copy however their uploads interleave.
+func WithCreated(t time.Time) Option {
+	return func(o *options) error {
+		o.created = t.UTC().Truncate(time.Second)
 		return nil
 	}
 }

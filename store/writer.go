@@ -756,7 +756,11 @@ func (w *Writer) Commit() error {
 		return err
 	}
 	w.cleanup()
-	prov := &Provenance{Format: formatVer, Version: version(), Created: now(), Spec: w.spec, SpecDigest: w.digest,
+	created := now()
+	if !w.opts.created.IsZero() {
+		created = w.opts.created
+	}
+	prov := &Provenance{Format: formatVer, Version: version(), Created: created, Spec: w.spec, SpecDigest: w.digest,
 		Classes: w.classes, Count: len(w.items), Failed: nFailed, Splits: splits, ChunkRows: w.rows,
 		Chunks: w.nChunks(), Level: w.opts.level, LayoutHash: layoutHash(recs), ArrayDType: w.dtype, RecordsFile: recordsFile}
 	if prov.Classes == nil {
