@@ -117,27 +117,7 @@ func EvaluateTTA(ctx context.Context, h *head.Head, ds *store.Store, mode string
 		return nil, fmt.Errorf("bundle: nothing to evaluate: %w", train.ErrData)
 	}
 	m.Loss = loss / float64(m.Items)
-	correct := 0
-	for k := 0; k < c; k++ {
-		correct += m.Confusion[k][k]
-		var predK, trueK int
-		for j := 0; j < c; j++ {
-			predK += m.Confusion[j][k]
-			trueK += m.Confusion[k][j]
-		}
-		cm := train.ClassMetrics{Class: classes[k], Support: trueK}
-		if predK > 0 {
-			cm.Precision = float64(m.Confusion[k][k]) / float64(predK)
-		}
-		if trueK > 0 {
-			cm.Recall = float64(m.Confusion[k][k]) / float64(trueK)
-		}
-		if cm.Precision+cm.Recall > 0 {
-			cm.F1 = 2 * cm.Precision * cm.Recall / (cm.Precision + cm.Recall)
-		}
-		m.PerClass = append(m.PerClass, cm)
-	}
-	m.Accuracy = float64(correct) / float64(m.Items)
+	m.Summarize()
 	return m, nil
 }
 

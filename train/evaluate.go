@@ -29,6 +29,36 @@ type Metrics struct {
 	Skipped []int `json:"skipped,omitempty"`
 }
 
+// Summarize derives Accuracy and PerClass (precision, recall, F1, support)
+// from Confusion, Classes and Items.
+func (m *Metrics) Summarize() {
+	c := len(m.Confusion)
+	correct := 0
+	m.PerClass = m.PerClass[:0]
+	for k := 0; k < c; k++ {
+		correct += m.Confusion[k][k]
+		var predK, trueK int
+		for j := 0; j < c; j++ {
+			predK += m.Confusion[j][k]
+			trueK += m.Confusion[k][j]
+		}
+		cm := ClassMetrics{Class: m.Classes[k], Support: trueK}
+		if predK > 0 {
+			cm.Precision = float64(m.Confusion[k][k]) / float64(predK)
+		}
+		if trueK > 0 {
+			cm.Recall = float64(m.Confusion[k][k]) / float64(trueK)
+		}
+		if cm.Precision+cm.Recall > 0 {
+			cm.F1 = 2 * cm.Precision * cm.Recall / (cm.Precision + cm.Recall)
+		}
+		m.PerClass = append(m.PerClass, cm)
+	}
+	if m.Items > 0 {
+		m.Accuracy = float64(correct) / float64(m.Items)
+	}
+}
+
 // ClassMetrics are one class's precision, recall and F1 (0 when undefined).
 type ClassMetrics struct {
 	Class     string  `json:"class"`
@@ -134,27 +164,7 @@ func Evaluate(ctx context.Context, h *head.Head, ds Dataset, opt *EvalOptions) (
 		return nil, fmt.Errorf("no evaluable items (all %d skipped): %w", len(r.skipped), ErrData)
 	}
 	m.Loss = lossSum / float64(m.Items)
-	correct := 0
-	for k := 0; k < c; k++ {
-		correct += m.Confusion[k][k]
-		var predK, trueK int
-		for j := 0; j < c; j++ {
-			predK += m.Confusion[j][k]
-			trueK += m.Confusion[k][j]
-		}
-		cm := ClassMetrics{Class: classes[k], Support: trueK}
-		if predK > 0 {
-			cm.Precision = float64(m.Confusion[k][k]) / float64(predK)
-		}
-		if trueK > 0 {
-			cm.Recall = float64(m.Confusion[k][k]) / float64(trueK)
-		}
-		if cm.Precision+cm.Recall > 0 {
-			cm.F1 = 2 * cm.Precision * cm.Recall / (cm.Precision + cm.Recall)
-		}
-		m.PerClass = append(m.PerClass, cm)
-	}
-	m.Accuracy = float64(correct) / float64(m.Items)
+	m.Summarize()
 	sort.SliceStable(misses, func(a, b int) bool { return misses[a].ProbPred > misses[b].ProbPred })
 	if topK > 0 && len(misses) > topK {
 		misses = misses[:topK]
