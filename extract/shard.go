@@ -90,6 +90,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -379,30 +380,7 @@ func writeJSONAtomic(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return store.WriteFileAtomic(path, append(b, '\n'))
 }
 
 // readShardManifest reads and checks one shard.json.
@@ -643,7 +621,7 @@ func Merge(ctx context.Context, dir string, opts MergeOptions) (*MergeResult, er
 		case p.SpecDigest != m.SpecDigest || p.LayoutHash != m.LayoutDigest || len(recs) != len(m.Positions):
 			return nil, fmt.Errorf("merge %s: shard %d of %d: its store (%d items, layout %.12s) is not the one shard.json describes (%d items, layout %.12s); rerun the shard: %w",
 				dir, i, n, len(recs), p.LayoutHash, len(m.Positions), m.LayoutDigest, ErrShardMismatch)
-		case i > 0 && !equalStrings(p.Classes, classes):
+		case i > 0 && !slices.Equal(p.Classes, classes):
 			return nil, fmt.Errorf("merge %s: shard %d of %d has classes %v, shard 0 %v: %w", dir, i, n, p.Classes, classes, ErrShardMismatch)
 		}
 		if i == 0 {
@@ -736,16 +714,4 @@ func Merge(ctx context.Context, dir string, opts MergeOptions) (*MergeResult, er
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -159,7 +159,7 @@ func BenchmarkStore_Write(b *testing.B) {
 		cpu := startCPU()
 		for i := 0; i < b.N; i++ {
 			encodeF32(buf, data, "<f4")
-			if err := writeFileAtomic(filepath.Join(b.TempDir(), "f.npy"), buf); err != nil {
+			if err := WriteFileAtomic(filepath.Join(b.TempDir(), "f.npy"), buf); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -210,7 +211,7 @@ func (w *Writer) plan(ctx context.Context) (*Plan, error) {
 		}
 		ci := cu.info
 		if ci.Spec == w.digest && ci.Rows == w.rows && ci.RowElems == w.rowElems && ci.DType == w.dtype &&
-			len(ci.Failed) == 0 && ci.File == featuresDir+"/"+w.meta.rowChunkKey(c) && equalStrings(ci.Keys, w.chunkKeys(c)) {
+			len(ci.Failed) == 0 && ci.File == featuresDir+"/"+w.meta.rowChunkKey(c) && slices.Equal(ci.Keys, w.chunkKeys(c)) {
 			kept[c] = true
 		}
 	}
@@ -480,7 +481,7 @@ func (w *Writer) reasons(plan *Plan, oldProv *Provenance, oldRecs []Record, dama
 // this writer's items, classes and layout, so that a run with nothing to
 // compute can leave the commit point in place for readers.
 func (w *Writer) sameMetadata(p *Provenance, recs []Record) bool {
-	if p == nil || recs == nil || p.ChunkRows != w.rows || len(recs) != len(w.items) || !equalStrings(p.Classes, w.classes) {
+	if p == nil || recs == nil || p.ChunkRows != w.rows || len(recs) != len(w.items) || !slices.Equal(p.Classes, w.classes) {
 		return false
 	}
 	for i, it := range w.items {
@@ -520,7 +521,7 @@ func (w *Writer) stash(c int, ci *chunkInfo) error {
 	moved.File = stashDir + "/" + name + ".chunk"
 	b, _ := json.Marshal(&moved)
 	sp := filepath.Join(w.dir, filepath.FromSlash(stashDir), name+".json")
-	if err := writeFileAtomic(sp, b); err != nil {
+	if err := WriteFileAtomic(sp, b); err != nil {
 		return err
 	}
 	if err := os.Rename(filepath.Join(w.dir, filepath.FromSlash(ci.File)), filepath.Join(w.dir, filepath.FromSlash(moved.File))); err != nil {
@@ -597,14 +598,14 @@ func (w *Writer) flush(c int, wc *wchunk) error {
 	comp := w.codec.compress(raw)
 	key := w.meta.rowChunkKey(c)
 	rel := featuresDir + "/" + key
-	if err := writeFileAtomic(filepath.Join(w.dir, featuresDir, key), comp); err != nil {
+	if err := WriteFileAtomic(filepath.Join(w.dir, featuresDir, key), comp); err != nil {
 		return err
 	}
 	h := sha256.Sum256(comp)
 	ci := chunkInfo{File: rel, Spec: w.digest, DType: w.dtype, RowElems: w.rowElems, Rows: w.rows,
 		Keys: w.chunkKeys(c), Failed: wc.failed, SHA256: hex.EncodeToString(h[:]), Size: int64(len(comp))}
 	b, _ := json.Marshal(&ci)
-	if err := writeFileAtomic(chunkInfoPath(w.dir, c), b); err != nil {
+	if err := WriteFileAtomic(chunkInfoPath(w.dir, c), b); err != nil {
 		return err
 	}
 	wc.done, wc.buf, wc.reuse, wc.need, wc.todo = true, nil, nil, nil, nil
@@ -749,10 +750,10 @@ func (w *Writer) Commit() error {
 		return err
 	}
 	fb, _ := json.MarshalIndent(&w.meta, "", "  ")
-	if err := writeFileAtomic(filepath.Join(w.dir, featuresDir, ".zarray"), fb); err != nil {
+	if err := WriteFileAtomic(filepath.Join(w.dir, featuresDir, ".zarray"), fb); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(w.dir, ".zgroup"), []byte("{\n  \"zarr_format\": 2\n}")); err != nil {
+	if err := WriteFileAtomic(filepath.Join(w.dir, ".zgroup"), []byte("{\n  \"zarr_format\": 2\n}")); err != nil {
 		return err
 	}
 	w.cleanup()
@@ -767,7 +768,7 @@ func (w *Writer) Commit() error {
 		prov.Classes = []string{}
 	}
 	zb, _ := json.MarshalIndent(zattrs{Preconv: prov, Classes: prov.Classes}, "", "  ")
-	if err := writeFileAtomic(filepath.Join(w.dir, ".zattrs"), zb); err != nil {
+	if err := WriteFileAtomic(filepath.Join(w.dir, ".zattrs"), zb); err != nil {
 		return err
 	}
 	return nil
@@ -804,12 +805,12 @@ func (w *Writer) writeAux(recs []Record) error {
 			for i := c * rows; i < min(n, (c+1)*rows); i++ {
 				a.put(raw[(i-c*rows)*a.isz:], recs[i])
 			}
-			if err := writeFileAtomic(filepath.Join(d, strconv.Itoa(c)), w.codec.compress(raw)); err != nil {
+			if err := WriteFileAtomic(filepath.Join(d, strconv.Itoa(c)), w.codec.compress(raw)); err != nil {
 				return err
 			}
 		}
 		mb, _ := json.MarshalIndent(&a.meta, "", "  ")
-		if err := writeFileAtomic(filepath.Join(d, ".zarray"), mb); err != nil {
+		if err := WriteFileAtomic(filepath.Join(d, ".zarray"), mb); err != nil {
 			return err
 		}
 	}
@@ -820,7 +821,7 @@ func (w *Writer) writeAux(recs []Record) error {
 		enc.Encode(&recs[i])
 	}
 	bw.Flush()
-	return writeFileAtomic(filepath.Join(w.dir, recordsFile), []byte(sb.String()))
+	return WriteFileAtomic(filepath.Join(w.dir, recordsFile), []byte(sb.String()))
 }
 
 // cleanup removes chunks set aside for reuse, chunks and sidecars past the
@@ -868,16 +869,4 @@ func (w *Writer) Close() error {
 		w.codec.dec.Close()
 	}
 	return nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

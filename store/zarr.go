@@ -415,9 +415,12 @@ func readFileInto(path string, limit int64, buf []byte) ([]byte, error) {
 	return b, nil
 }
 
-// writeFileAtomic writes data to path via a temp file in dir, fsync and
-// rename, then fsyncs the directory.
-func writeFileAtomic(path string, data []byte) error {
+// WriteFileAtomic writes data to path through a temporary file
+// ".tmp-<name>-*" in the same directory (the name every store reader,
+// push and the server skip), fsync and rename, then fsyncs the directory.
+// On error path is unchanged and the temporary file is removed. The
+// directory must exist.
+func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {

@@ -239,37 +239,11 @@ func tempName(p string) string {
 	return filepath.Join(filepath.Dir(p), ".tmp-"+filepath.Base(p)+"-"+hex.EncodeToString(r[:]))
 }
 
-// writeAtomic writes data to p through a synced temporary file and rename.
+// writeAtomic writes data to p (creating its directory) through a synced
+// temporary file and rename (store.WriteFileAtomic).
 func writeAtomic(p string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp := tempName(p)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	syncDir(filepath.Dir(p))
-	return nil
-}
-
-func syncDir(d string) {
-	if f, err := os.Open(d); err == nil {
-		f.Sync()
-		f.Close()
-	}
+	return store.WriteFileAtomic(p, data)
 }
