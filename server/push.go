@@ -44,6 +44,26 @@ type current struct {
 	History []string `json:"history"`
 }
 
+// advance returns the pointer that makes version current after cur (nil:
+// a first push), keeping the last keep versions in History, and the
+// versions that fall out of it.
+func advance(cur *current, version string, keep int) (next current, pruned []string) {
+	next = current{Version: version}
+	if cur != nil {
+		for _, v := range cur.History {
+			if v != version {
+				next.History = append(next.History, v)
+			}
+		}
+	}
+	next.History = append(next.History, version)
+	if len(next.History) > keep {
+		pruned = append(pruned, next.History[:len(next.History)-keep]...)
+		next.History = next.History[len(next.History)-keep:]
+	}
+	return next, pruned
+}
+
 func (s *Server) sdir(parts ...string) string {
 	return filepath.Join(append([]string{s.root, serverDir}, parts...)...)
 }
@@ -311,19 +331,8 @@ func (s *Server) Commit(ctx context.Context, name string, m *Manifest) (*CommitR
 			return nil, err
 		}
 	}
-	next := current{Version: version}
-	if cur != nil {
-		for _, v := range cur.History {
-			if v != version {
-				next.History = append(next.History, v)
-			}
-		}
-	}
-	next.History = append(next.History, version)
-	if k := s.cfg.KeepVersions; len(next.History) > k {
-		res.Pruned = append(res.Pruned, next.History[:len(next.History)-k]...)
-		next.History = next.History[len(next.History)-k:]
-	}
+	next, pruned := advance(cur, version, s.cfg.KeepVersions)
+	res.Pruned = append(res.Pruned, pruned...)
 	b, _ := json.Marshal(next)
 	if err := writeAtomic(s, s.sdir("stores", name, "current.json"), b); err != nil {
 		return nil, err

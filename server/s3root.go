@@ -686,19 +686,8 @@ func (s *Server) s3Commit(ctx context.Context, name string, m *Manifest) (*Commi
 	} else if err != nil {
 		return nil, err
 	}
-	next := current{Version: version}
-	if cur != nil {
-		for _, v := range cur.History {
-			if v != version {
-				next.History = append(next.History, v)
-			}
-		}
-	}
-	next.History = append(next.History, version)
-	if k := s.cfg.KeepVersions; len(next.History) > k {
-		res.Pruned = append(res.Pruned, next.History[:len(next.History)-k]...)
-		next.History = next.History[len(next.History)-k:]
-	}
+	next, pruned := advance(cur, version, s.cfg.KeepVersions)
+	res.Pruned = append(res.Pruned, pruned...)
 	b, _ := json.Marshal(next)
 	if err := s.bkt.Put(ctx, curKey(name), strings.NewReader(string(b)), int64(len(b))); err != nil {
 		return nil, err
