@@ -44,6 +44,19 @@ type current struct {
 	History []string `json:"history"`
 }
 
+// checkParent refuses a commit whose Parent (If-Match) is not the current
+// version of the store.
+func checkParent(name string, m *Manifest, cur *current) error {
+	if m.Parent == "" || (cur != nil && cur.Version == m.Parent) {
+		return nil
+	}
+	have := "none"
+	if cur != nil {
+		have = cur.Version
+	}
+	return fmt.Errorf("%w: store %q: parent %s is not the current version (%s)", ErrConflict, name, m.Parent, have)
+}
+
 // advance returns the pointer that makes version current after cur (nil:
 // a first push), keeping the last keep versions in History, and the
 // versions that fall out of it.
@@ -311,12 +324,8 @@ func (s *Server) Commit(ctx context.Context, name string, m *Manifest) (*CommitR
 	if cur != nil {
 		res.Previous = cur.Version
 	}
-	if m.Parent != "" && (cur == nil || cur.Version != m.Parent) {
-		have := "none"
-		if cur != nil {
-			have = cur.Version
-		}
-		return nil, fmt.Errorf("%w: store %q: parent %s is not the current version (%s)", ErrConflict, name, m.Parent, have)
+	if err := checkParent(name, m, cur); err != nil {
+		return nil, err
 	}
 	if cur != nil && cur.Version == version {
 		res.Unchanged = true

@@ -665,12 +665,8 @@ func (s *Server) s3Commit(ctx context.Context, name string, m *Manifest) (*Commi
 	if cur != nil {
 		res.Previous = cur.Version
 	}
-	if m.Parent != "" && (cur == nil || cur.Version != m.Parent) {
-		have := "none"
-		if cur != nil {
-			have = cur.Version
-		}
-		return nil, fmt.Errorf("%w: store %q: parent %s is not the current version (%s)", ErrConflict, name, m.Parent, have)
+	if err := checkParent(name, m, cur); err != nil {
+		return nil, err
 	}
 	if cur != nil && cur.Version == version {
 		res.Unchanged = true
