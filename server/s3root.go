@@ -312,32 +312,6 @@ func (s *Server) s3Info(ref string) (*StoreInfo, error) {
 	return &in, nil
 }
 
-// s3Stores is Stores for a bucket root.
-func (s *Server) s3Stores() ([]*StoreInfo, error) {
-	names, err := s.s3PlainNames()
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range s.pushedNames() {
-		if !slices.Contains(names, n) {
-			names = append(names, n)
-		}
-	}
-	out := []*StoreInfo{}
-	for _, n := range names {
-		in, err := s.info(n)
-		if err != nil {
-			if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrBadPath) {
-				s.logf("preconv serve: skipping %v", err)
-			}
-			continue
-		}
-		out = append(out, in)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
 // s3PlainNames lists the names NAME with an object NAME/.zattrs (reused
 // for s3ListTTL).
 func (s *Server) s3PlainNames() ([]string, error) {

@@ -409,18 +409,23 @@ func (s *Server) info(name string) (*StoreInfo, error) {
 // that are not committed preconv stores are skipped; damaged ones are logged
 // and skipped.
 func (s *Server) Stores() ([]*StoreInfo, error) {
+	var names []string
 	if s.bkt != nil {
-		return s.s3Stores()
-	}
-	ents, err := os.ReadDir(s.root)
-	if err != nil {
-		return nil, fmt.Errorf("root %s: %w", s.root, err)
+		var err error
+		if names, err = s.s3PlainNames(); err != nil {
+			return nil, err
+		}
+		names = slices.Clone(names) // the listing is cached; appended to below
+	} else {
+		ents, err := os.ReadDir(s.root)
+		if err != nil {
+			return nil, fmt.Errorf("root %s: %w", s.root, err)
+		}
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
 	}
 	out := []*StoreInfo{}
-	names := []string{}
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
 	for _, n := range s.pushedNames() {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
