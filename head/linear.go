@@ -15,25 +15,21 @@ type Linear struct {
 	x            []float32 // last input (training), not owned
 	n            int
 	y, dx        []float32
-	// wt is Weightᵀ (in×out) for the forward GEMM: the engine is much
-	// faster with a non-transposed B. Cached while Weight is frozen,
-	// refreshed on every Forward otherwise (an O(in·out) copy next to the
-	// O(n·in·out) product).
-	wt      []float32
-	wtValid bool
+	// wt is Weightᵀ (in×out) for the forward GEMM of a trainable layer
+	// (the engine is much faster with a non-transposed B), refreshed on
+	// every Forward: an O(in·out) copy next to the O(n·in·out) product.
+	wt []float32
 	// packed is Wᵀ packed once for the GEMM kernel while Weight is frozen
 	// (gemm.PackB): a frozen layer's forward then never re-packs its weight.
 	packed *gemm.PackedB
 }
 
-// Invalidate drops the cached transposed weight; call it after changing a
-// frozen Weight's data once Forward has run.
-func (l *Linear) Invalidate() { l.wtValid, l.packed = false, nil }
+// Invalidate drops the packed copy of a frozen weight; call it after
+// changing a frozen Weight's data once Forward has run.
+func (l *Linear) Invalidate() { l.packed = nil }
 
+// transposed refreshes and returns wt.
 func (l *Linear) transposed(threads int) []float32 {
-	if l.wtValid && l.Weight.Frozen {
-		return l.wt
-	}
 	l.wt = grow(l.wt, l.in*l.out)
 	const blk = 64
 	w, wt, in, out := l.Weight.Data, l.wt, l.in, l.out
@@ -61,7 +57,6 @@ func (l *Linear) transposed(threads int) []float32 {
 		}
 		wg.Wait()
 	}
-	l.wtValid = true
 	return l.wt
 }
 
