@@ -256,8 +256,9 @@ func OutSize(h, w, padTop, padLeft, padBottom, padRight int) (oh, ow int) {
 //
 // Work is split into blocks of wt.BlockTiles tiles over the flattened
 // (image, tile) space and spread over up to threads goroutines (≤ 1: the
-// calling goroutine only); when there are fewer blocks than threads, each
-// block's GEMMs use the spare threads.
+// calling goroutine only); when there are fewer blocks than threads, all
+// threads work on one block at a time, splitting its transforms by channel
+// and its GEMMs by position ξ.
 //
 // It panics with a "winograd:" message on inconsistent arguments (cin ≠
 // wt.Cin, short slices, negative padding, empty output).
@@ -312,8 +313,21 @@ func Conv(dst, x []float32, n, cin, h, w int, wt *Weights, bias []float32, padTo
 	// and conv4_3 at batch 1 on 2 threads 7.5 → 6.1 ms).
 	nblocks := (total + bt - 1) / bt
 	bt = (total + nblocks - 1) / nblocks
+	if nblocks < threads {
+		// Fewer blocks than threads (a small layer at batch 1, e.g. VGG16
+		// conv4 and conv5): a team of threads works on each block in
+		// turn, splitting its input transform by channel, its GEMMs by
+		// position ξ and its output transform by output channel (see
+		// teamBlock).
+		s := wt.getScratch()
+		for b := range nblocks {
+			t0 := b * bt
+			p.teamBlock(s, t0, min(bt, total-t0), threads)
+		}
+		wt.putScratch(s)
+		return
+	}
 	workers := min(threads, nblocks)
-	p.gemmThreads = max(threads/workers, 1)
 
 	var next atomic.Int64
 	work := func() {
@@ -348,13 +362,32 @@ type plan struct {
 	cin, h, w      int
 	oh, ow, pt, pl int
 	m, th, tw      int
-	gemmThreads    int
 	groups         bool // use the 16-tile group kernels (F(4×4), AVX-512)
 }
 
 // block computes tiles [t0, t0+tb) of the flattened (image, tile row, tile
-// column) space.
+// column) space on the calling goroutine.
 func (p *plan) block(s *scratch, t0, tb int) {
+	b := p.setup(s, t0, tb)
+	p.input(s, &b, 0, p.cin)
+	p.gemm(&b, 0, b.nxi)
+	p.output(s, &b, 0, p.wt.Cout)
+}
+
+// blockBufs describes one block's tiles and its V and M buffers: a² matrices
+// of rows×ldt (tile columns padded to 16 for the group kernels), vs and ms
+// floats apart.
+type blockBufs struct {
+	tiles   []tileInfo
+	tb, ldt int
+	nxi     int
+	v, mm   []float32
+	vs, ms  int
+}
+
+// setup locates tiles [t0, t0+tb) (reordered for the group kernels, whose
+// lane tables it also fills) and slices the block's V and M from s.
+func (p *plan) setup(s *scratch, t0, tb int) blockBufs {
 	wt := p.wt
 	cin, cout := p.cin, wt.Cout
 	m, a := wt.Variant.outTile()
@@ -380,48 +413,128 @@ func (p *plan) block(s *scratch, t0, tb int) {
 			interior: iy0 >= 0 && ix0 >= 0 && iy0+a <= p.h && ix0+a <= p.w,
 		}
 	}
-
+	ldt := (tb + 15) &^ 15
 	if p.groups {
 		tiles = orderTiles(s.tiles[:tb], tiles, s.misc[:0])
-	}
-
-	// V and M hold a² matrices of rows×ldt (tile columns padded to 16 for
-	// the group kernels), xiStride apart.
-	ldt := (tb + 15) &^ 15
-	vs, ms := xiStride(cin, ldt), xiStride(wt.rowsM(), ldt)
-	v := s.v[:nxi*vs]
-	mm := s.m[:nxi*ms]
-	if p.groups {
 		p.buildGroups(s, tiles)
-		p.inputGroups(v, vs, ldt, s)
-	} else {
-		p.inputTransform(v, vs, ldt, tiles)
 	}
-	if wt.packed {
-		p.packedGemm(v, vs, mm, ms, ldt)
-	} else {
-		for xi := 0; xi < nxi; xi++ {
-			gemm.SgemmParallel(p.gemmThreads, false, false, cout, tb, cin,
-				1, wt.u[xi*cout*cin:(xi+1)*cout*cin], cin,
-				v[xi*vs:xi*vs+cin*ldt], ldt,
-				0, mm[xi*ms:xi*ms+cout*ldt], ldt)
-		}
-	}
-	if p.groups {
-		p.outputGroups(mm, ms, ldt, s)
-	} else {
-		p.outputTransform(mm, ms, ldt, tiles)
+	vs, ms := xiStride(cin, ldt), xiStride(wt.rowsM(), ldt)
+	return blockBufs{
+		tiles: tiles, tb: tb, ldt: ldt, nxi: nxi,
+		v: s.v[:nxi*vs], mm: s.m[:nxi*ms], vs: vs, ms: ms,
 	}
 }
 
-// inputTransform fills v[ξ*stride+c*ldt+t] = (Bᵀ d B)[ξ] for every channel c
-// and tile t of the block.
-func (p *plan) inputTransform(v []float32, stride, tb int, tiles []tileInfo) {
+// input computes the block's V for input channels [c0, c1).
+func (p *plan) input(s *scratch, b *blockBufs, c0, c1 int) {
+	if p.groups {
+		p.inputGroups(b.v, b.vs, b.ldt, s, c0, c1)
+	} else {
+		p.inputTransform(b.v, b.vs, b.ldt, b.tiles, c0, c1)
+	}
+}
+
+// gemm computes M[ξ] = U[ξ]·V[ξ] for positions ξ in [x0, x1).
+func (p *plan) gemm(b *blockBufs, x0, x1 int) {
+	wt := p.wt
+	if wt.packed {
+		p.packedGemm(b.v, b.vs, b.mm, b.ms, b.ldt, x0, x1)
+		return
+	}
+	cin, cout := p.cin, wt.Cout
+	for xi := x0; xi < x1; xi++ {
+		gemm.Sgemm(false, false, cout, b.tb, cin,
+			1, wt.u[xi*cout*cin:(xi+1)*cout*cin], cin,
+			b.v[xi*b.vs:xi*b.vs+cin*b.ldt], b.ldt,
+			0, b.mm[xi*b.ms:xi*b.ms+cout*b.ldt], b.ldt)
+	}
+}
+
+// output transforms the block's M for output channels [o0, o1) into dst.
+func (p *plan) output(s *scratch, b *blockBufs, o0, o1 int) {
+	if p.groups {
+		p.outputGroups(b.mm, b.ms, b.ldt, s, o0, o1)
+	} else {
+		p.outputTransform(b.mm, b.ms, b.ldt, b.tiles, o0, o1)
+	}
+}
+
+// teamChunk is the number of input or output channels one team item
+// transforms.
+const teamChunk = 32
+
+// teamBlock computes tiles [t0, t0+tb) with up to threads goroutines in
+// three phases: the input transform by chunks of teamChunk input channels,
+// the GEMMs by position ξ, the output transform by chunks of output
+// channels. Items are claimed dynamically, so a helper that starts late
+// (waking an idle thread takes ~0.1–0.2 ms on the VMs measured, a sizable
+// part of a 2–4 ms layer) only takes fewer items; each phase starts once
+// every item of the previous one is done. The calling goroutine returns
+// when every output item is done, without waiting for helpers to exit
+// (a helper arriving after the end finds no item left and touches nothing).
+func (p *plan) teamBlock(s *scratch, t0, tb, threads int) {
+	b := p.setup(s, t0, tb)
+	nIn := (p.cin + teamChunk - 1) / teamChunk
+	nOut := (p.wt.Cout + teamChunk - 1) / teamChunk
+	tm := &team{n: [3]int64{int64(nIn), int64(b.nxi), int64(nOut)}}
+	do := func(phase, i int) {
+		switch phase {
+		case 0:
+			p.input(s, &b, i*teamChunk, min((i+1)*teamChunk, p.cin))
+		case 1:
+			p.gemm(&b, i, i+1)
+		case 2:
+			p.output(s, &b, i*teamChunk, min((i+1)*teamChunk, p.wt.Cout))
+		}
+	}
+	for range threads - 1 {
+		go tm.run(do)
+	}
+	tm.run(do)
+	tm.wait(2)
+}
+
+// team hands out the items of three consecutive phases to the goroutines
+// running run.
+type team struct {
+	n          [3]int64 // items per phase
+	next, done [3]atomic.Int64
+}
+
+// run claims and runs items of each phase in turn, waiting between phases
+// until the previous phase's items are all done.
+func (tm *team) run(do func(phase, i int)) {
+	for ph := range 3 {
+		if ph > 0 {
+			tm.wait(ph - 1)
+		}
+		for {
+			i := tm.next[ph].Add(1) - 1
+			if i >= tm.n[ph] {
+				break
+			}
+			do(ph, int(i))
+			tm.done[ph].Add(1)
+		}
+	}
+}
+
+// wait returns once every item of phase ph is done. The other goroutines
+// are finishing one item each at most, so it yields rather than parks.
+func (tm *team) wait(ph int) {
+	for tm.done[ph].Load() < tm.n[ph] {
+		runtime.Gosched()
+	}
+}
+
+// inputTransform fills v[ξ*stride+c*ldt+t] = (Bᵀ d B)[ξ] for channels c in
+// [c0, c1) and every tile t of the block.
+func (p *plan) inputTransform(v []float32, stride, tb int, tiles []tileInfo, c0, c1 int) {
 	_, a := p.wt.Variant.outTile()
 	f2 := p.wt.Variant == F2x2
 	hw, w := p.h*p.w, p.w
 	var d [36]float32
-	for c := 0; c < p.cin; c++ {
+	for c := c0; c < c1; c++ {
 		for i := range tiles {
 			ti := &tiles[i]
 			src := p.x[ti.in+c*hw : ti.in+(c+1)*hw]
@@ -458,16 +571,15 @@ func (p *plan) inputTransform(v []float32, stride, tb int, tiles []tileInfo) {
 	}
 }
 
-// outputTransform computes Y = Aᵀ M A for every output channel and tile of
-// the block from mm[ξ*stride+o*ldt+t], adds bias, applies ReLU and writes the
-// valid part of each tile to dst.
-func (p *plan) outputTransform(mm []float32, stride, tb int, tiles []tileInfo) {
-	cout := p.wt.Cout
+// outputTransform computes Y = Aᵀ M A for output channels o in [o0, o1)
+// and every tile of the block from mm[ξ*stride+o*ldt+t], adds bias, applies
+// ReLU and writes the valid part of each tile to dst.
+func (p *plan) outputTransform(mm []float32, stride, tb int, tiles []tileInfo, o0, o1 int) {
 	m, _ := p.wt.Variant.outTile()
 	f2 := p.wt.Variant == F2x2
 	ohw, ow := p.oh*p.ow, p.ow
 	var y [16]float32
-	for o := 0; o < cout; o++ {
+	for o := o0; o < o1; o++ {
 		var b float32
 		if p.bias != nil {
 			b = p.bias[o]
@@ -547,10 +659,10 @@ func (p *plan) buildGroups(s *scratch, tiles []tileInfo) {
 }
 
 // inputGroups is inputTransform with the 16-tile group kernel.
-func (p *plan) inputGroups(v []float32, stride, ldt int, s *scratch) {
+func (p *plan) inputGroups(v []float32, stride, ldt int, s *scratch, c0, c1 int) {
 	hw := p.h * p.w
 	ng := ldt / 16
-	for c := 0; c < p.cin; c++ {
+	for c := c0; c < c1; c++ {
 		src := p.x[c*hw:]
 		for g := 0; g < ng; g++ {
 			if s.inRow[g] {
@@ -563,14 +675,14 @@ func (p *plan) inputGroups(v []float32, stride, ldt int, s *scratch) {
 }
 
 // outputGroups is outputTransform with the 16-tile group kernel.
-func (p *plan) outputGroups(mm []float32, stride, ldt int, s *scratch) {
+func (p *plan) outputGroups(mm []float32, stride, ldt int, s *scratch, o0, o1 int) {
 	ohw := p.oh * p.ow
 	ng := ldt / 16
 	lo := float32(math.Inf(-1))
 	if p.relu {
 		lo = 0
 	}
-	for o := 0; o < p.wt.Cout; o++ {
+	for o := o0; o < o1; o++ {
 		var b float32
 		if p.bias != nil {
 			b = p.bias[o]
@@ -621,42 +733,26 @@ func orderTiles(dst, raw, misc []tileInfo) []tileInfo {
 	return dst
 }
 
-// packedGemm computes M[ξ] = U[ξ]·V[ξ] for all a² positions with the 8×32
-// (and, for an odd last group of 16 columns, 8×16) micro-kernel over packed
-// weights: all ldt columns (the padding columns are computed and ignored)
-// and Cout rounded up to 8 rows. With spare threads (few blocks), the
-// positions ξ are split over goroutines.
-func (p *plan) packedGemm(v []float32, vs int, mm []float32, ms, ldt int) {
+// packedGemm computes M[ξ] = U[ξ]·V[ξ] for positions ξ in [x0, x1) with
+// the 8×32 (and, for an odd last group of 16 columns, 8×16) micro-kernel
+// over packed weights: all ldt columns (the padding columns are computed
+// and ignored) and Cout rounded up to 8 rows.
+func (p *plan) packedGemm(v []float32, vs int, mm []float32, ms, ldt, x0, x1 int) {
 	wt := p.wt
 	cin := p.cin
-	_, a := wt.Variant.outTile()
-	nxi := a * a
 	np := wt.rowsM() / 8
-	run := func(x0, x1 int) {
-		for xi := x0; xi < x1; xi++ {
-			vx := v[xi*vs : xi*vs+cin*ldt]
-			for P := 0; P < np; P++ {
-				up := wt.u[((xi*np+P)*cin)*8 : ((xi*np+P+1)*cin)*8]
-				mp := mm[xi*ms+P*8*ldt : xi*ms+(P+1)*8*ldt]
-				t := 0
-				for ; t+32 <= ldt; t += 32 {
-					gemm8xN(32, cin, up, vx[t:], ldt, mp[t:], ldt)
-				}
-				if t < ldt {
-					gemm8xN(16, cin, up, vx[t:], ldt, mp[t:], ldt)
-				}
+	for xi := x0; xi < x1; xi++ {
+		vx := v[xi*vs : xi*vs+cin*ldt]
+		for P := 0; P < np; P++ {
+			up := wt.u[((xi*np+P)*cin)*8 : ((xi*np+P+1)*cin)*8]
+			mp := mm[xi*ms+P*8*ldt : xi*ms+(P+1)*8*ldt]
+			t := 0
+			for ; t+32 <= ldt; t += 32 {
+				gemm8xN(32, cin, up, vx[t:], ldt, mp[t:], ldt)
+			}
+			if t < ldt {
+				gemm8xN(16, cin, up, vx[t:], ldt, mp[t:], ldt)
 			}
 		}
 	}
-	th := min(p.gemmThreads, nxi)
-	if th <= 1 {
-		run(0, nxi)
-		return
-	}
-	var wg sync.WaitGroup
-	for i := 1; i < th; i++ {
-		wg.Go(func() { run(i*nxi/th, (i+1)*nxi/th) })
-	}
-	run(0, nxi/th)
-	wg.Wait()
 }
