@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 
+	"github.com/preconv/preconv/imageset/internal/jpegdec"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/webp"
 )
@@ -109,7 +110,16 @@ func Decode(b []byte, maxPixels int64) (image.Image, error) {
 		return nil, fmt.Errorf("%s header claims %dx%d = %d pixels, limit %d: %w",
 			f, cfg.Width, cfg.Height, int64(cfg.Width)*int64(cfg.Height), maxPixels, ErrTooLarge)
 	}
-	img, err := safeDecode(decFn, b)
+	var img image.Image
+	if f == FormatJPEG {
+		// The fast decoder handles the common baseline files exactly as
+		// libjpeg; everything else, and any file it rejects, goes to
+		// image/jpeg, whose verdict stands.
+		img, err = fastJPEG(b, maxPixels)
+	}
+	if img == nil {
+		img, err = safeDecode(decFn, b)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %dx%d: %v: %w", f, cfg.Width, cfg.Height, err, ErrCorrupt)
 	}
@@ -121,6 +131,21 @@ func Decode(b []byte, maxPixels int64) (image.Image, error) {
 		if o := jpegOrientation(b); o > 1 {
 			img = orient(img, o)
 		}
+	}
+	return img, nil
+}
+
+// fastJPEG decodes b with jpegdec; nil without error when jpegdec declines
+// (unsupported variant or data it rejects).
+func fastJPEG(b []byte, maxPixels int64) (img image.Image, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, nil
+		}
+	}()
+	img, err = jpegdec.Decode(b, maxPixels)
+	if err != nil {
+		return nil, nil
 	}
 	return img, nil
 }

@@ -1,0 +1,8 @@
+//go:build !amd64 || noasm || purego
+
+package jpegdec
+
+// idctBlock is the portable islow IDCT (see idctGo).
+func idctBlock(blk *[64]int16, q *[64]int32, dst []uint8, stride int) {
+	idctGo(blk, q, dst, stride)
+}
