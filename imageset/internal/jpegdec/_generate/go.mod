@@ -1,0 +1,3 @@
+module jpegdecgen
+
+go 1.26
