@@ -110,19 +110,17 @@ func (p *MaxPool2d) Forward(e *Exec, in ...*tensor.Tensor) (*tensor.Tensor, erro
 	out := e.Output(g.n, g.c, g.oh, g.ow)
 	outer, _ := e.split(g.n * g.c)
 	pp := g.plan()
+	fast2 := g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 &&
+		g.pt == 0 && g.pl == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w
+	if fast2 && g.n*g.c*g.oh*g.ow < maxPool2Serial {
+		outer = 1
+	}
 	parallelFor(g.n*g.c, outer, func(pl int) {
 		src := x.Data[pl*g.h*g.w : (pl+1)*g.h*g.w]
 		dst := out.Data[pl*g.oh*g.ow : (pl+1)*g.oh*g.ow]
-		if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 &&
-			g.pt == 0 && g.pl == 0 && 2*g.oh <= g.h && 2*g.ow <= g.w {
+		if fast2 {
 			for oy := 0; oy < g.oh; oy++ {
-				r0 := src[2*oy*g.w : 2*oy*g.w+g.w]
-				r1 := src[(2*oy+1)*g.w : (2*oy+1)*g.w+g.w]
-				d := dst[oy*g.ow : (oy+1)*g.ow]
-				for ox := range d {
-					m := max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
-					d[ox] = m
-				}
+				max2x2(dst[oy*g.ow:(oy+1)*g.ow], src[2*oy*g.w:2*oy*g.w+g.w], src[(2*oy+1)*g.w:(2*oy+1)*g.w+g.w])
 			}
 			return
 		}

@@ -83,6 +83,7 @@ func TestPoolsMatchNaive(t *testing.T) {
 		{h: 8, w: 8, k: 5, s: 3, d: 1, pad: [4]int{2, 2, 2, 2}, ceil: true, incl: true},
 		{h: 3, w: 3, k: 3, s: 1, d: 1, pad: [4]int{1, 1, 1, 1}},
 		{h: 17, w: 17, k: 2, s: 2, d: 1},
+		{h: 420, w: 421, k: 2, s: 2, d: 1}, // past maxPool2Serial: threaded 2×2 path
 	}
 	for _, tc := range cases {
 		for _, isMax := range []bool{true, false} {
