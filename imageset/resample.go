@@ -160,6 +160,7 @@ func cropOffset(size, crop int) int {
 // scratch holds buffers reused across images by one worker.
 type scratch struct {
 	rgb, tmp, row []uint8
+	planar        *planarScratch
 }
 
 func grow[T any](s []T, n int) []T {
@@ -245,8 +246,16 @@ func (p Preprocess) apply(img image.Image, dst []float32, s *scratch) error {
 	}
 	nx := rx1 - rx0
 	rows := iy1 - iy0
-	// Horizontal pass: input rows [iy0, iy1) → tmp (rows × nx × 3, uint8).
 	rr := newRowReader(img)
+	if haveResampleKernels() {
+		if s.planar == nil {
+			s.planar = &planarScratch{}
+		}
+		if resamplePlanar(rr, hc, vc, ix0, ix1, iy0, iy1, dst, plane, ow, ry0-top, rx0-left, &lut, src, s.planar) {
+			return nil
+		}
+	}
+	// Horizontal pass: input rows [iy0, iy1) → tmp (rows × nx × 3, uint8).
 	ks := hc.ksize
 	// The row buffer is padded by ks pixels of zeros so every output can
 	// read ks taps (the weights past cnt are zero, as in PIL's tables).

@@ -227,6 +227,7 @@ type ycbcrReader struct {
 	fancy  bool
 	cb, cr []uint8 // upsampled chroma for one row, scratch
 	sums   []int32 // column sums for rowH2V2, scratch
+	rgb    []uint8 // interleaved row for rowPlanar, scratch
 }
 
 func newYCbCrReader(m *image.YCbCr) *ycbcrReader {
@@ -376,5 +377,71 @@ func (r *ycbcrReader) rowH2V2(y, x0, x1 int, d []uint8) {
 		j := (x0+k)>>1 - c0
 		cb, cr := (3*sb[j]+sb[j-1]+8)>>4, (3*sr[j]+sr[j-1]+8)>>4
 		yccRL(yrow[k], cb, cr, (*[3]uint8)(d[3*k:3*k+3]))
+	}
+}
+
+// rowPlanar is row with the three channels written to separate slices
+// (the planar resampling path). 4:2:0 images take a fused path like
+// rowH2V2; other layouts convert through row.
+func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
+	if !r.fancy || r.hs != 2 || r.vs != 2 {
+		n := x1 - x0
+		if cap(r.rgb) < 3*n {
+			r.rgb = make([]uint8, 3*n)
+		}
+		q := r.rgb[:3*n]
+		r.row(y, x0, x1, q)
+		dr, dg, db = dr[:n], dg[:n], db[:n]
+		for i := range dr {
+			dr[i], dg[i], db[i] = q[3*i], q[3*i+1], q[3*i+2]
+		}
+		return
+	}
+	m := r.m
+	cs := m.CStride
+	cy := y >> 1
+	ny := cy - 1
+	if y&1 == 1 {
+		ny = cy + 1
+	}
+	ny = min(max(ny, 0), r.ch-1)
+	c0, c1 := x0>>1-1, (x1-1)>>1+2
+	nc := c1 - c0
+	if cap(r.sums) < 2*nc {
+		r.sums = make([]int32, 2*nc)
+	}
+	sb, sr := r.sums[:nc], r.sums[nc:2*nc]
+	b0, b1 := m.Cb[cy*cs:cy*cs+r.cw], m.Cb[ny*cs:ny*cs+r.cw]
+	r0, r1 := m.Cr[cy*cs:cy*cs+r.cw], m.Cr[ny*cs:ny*cs+r.cw]
+	for i := range sb {
+		ii := min(max(c0+i, 0), r.cw-1)
+		sb[i] = 3*int32(b0[ii]) + int32(b1[ii])
+		sr[i] = 3*int32(r0[ii]) + int32(r1[ii])
+	}
+	yrow := m.Y[y*m.YStride+x0 : y*m.YStride+x1]
+	n := len(yrow)
+	dr, dg, db = dr[:n], dg[:n], db[:n]
+	put := func(k int, cb, cr int32) {
+		Y := int32(yrow[k]) + rlOff
+		cb8, cr8 := uint8(cb), uint8(cr)
+		dr[k] = rangeLimit[uint32(Y+crR[cr8])&1023]
+		dg[k] = rangeLimit[uint32(Y+((cbG[cb8]+crG[cr8])>>16))&1023]
+		db[k] = rangeLimit[uint32(Y+cbB[cb8])&1023]
+	}
+	k := 0
+	if x0&1 == 1 {
+		j := x0>>1 - c0
+		put(0, (3*sb[j]+sb[j+1]+7)>>4, (3*sr[j]+sr[j+1]+7)>>4)
+		k = 1
+	}
+	for ; k+1 < n; k += 2 {
+		j := (x0+k)>>1 - c0
+		b3, r3 := 3*sb[j], 3*sr[j]
+		put(k, (b3+sb[j-1]+8)>>4, (r3+sr[j-1]+8)>>4)
+		put(k+1, (b3+sb[j+1]+7)>>4, (r3+sr[j+1]+7)>>4)
+	}
+	if k < n {
+		j := (x0+k)>>1 - c0
+		put(k, (3*sb[j]+sb[j-1]+8)>>4, (3*sr[j]+sr[j-1]+8)>>4)
 	}
 }

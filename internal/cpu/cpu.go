@@ -15,6 +15,7 @@ import "golang.org/x/sys/cpu"
 type features struct {
 	avx512  bool // AVX-512 F (+ OS support for ZMM state)
 	avx2fma bool // AVX2 and FMA3 (+ OS support for YMM state)
+	vbmi    bool // AVX-512 BW and VBMI (byte permutes), on top of avx512
 }
 
 var x86 = detect()
@@ -23,11 +24,17 @@ func detect() features {
 	return features{
 		avx512:  cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA,
 		avx2fma: cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX,
+		vbmi:    cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI,
 	}
 }
 
 // HasAVX512 reports whether AVX-512F kernels may run.
 func HasAVX512() bool { return x86.avx512 }
+
+// HasAVX512VBMI reports whether AVX-512 kernels that also use BW and VBMI
+// instructions (masked byte moves, VPERMB) may run. DisableAVX512 turns it
+// off too.
+func HasAVX512VBMI() bool { return x86.avx512 && x86.vbmi }
 
 // HasAVX2FMA reports whether AVX2+FMA3 kernels may run.
 func HasAVX2FMA() bool { return x86.avx2fma }

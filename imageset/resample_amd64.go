@@ -1,0 +1,20 @@
+//go:build amd64 && !noasm && !purego
+
+package imageset
+
+import "github.com/preconv/preconv/internal/cpu"
+
+// haveResampleKernels reports whether the AVX-512 resampling passes may run.
+func haveResampleKernels() bool { return cpu.HasAVX512VBMI() }
+
+// hrowAVX512 runs the horizontal pass over one planar row with a plan built
+// by buildHPlan. Defined in resample_amd64.s.
+//
+//go:noescape
+func hrowAVX512(dst *uint8, src *uint8, plan *byte, groups int, ks int)
+
+// vrowAVX512 runs the vertical pass for one output row over 16*n16
+// columns. Defined in resample_amd64.s.
+//
+//go:noescape
+func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int)

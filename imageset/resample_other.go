@@ -1,0 +1,13 @@
+//go:build !amd64 || noasm || purego
+
+package imageset
+
+func haveResampleKernels() bool { return false }
+
+func hrowAVX512(dst *uint8, src *uint8, plan *byte, groups int, ks int) {
+	panic("imageset: no resampling kernels on this platform")
+}
+
+func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int) {
+	panic("imageset: no resampling kernels on this platform")
+}
