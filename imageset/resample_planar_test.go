@@ -62,7 +62,7 @@ func TestPlanarMatchesGo(t *testing.T) {
 		{640, 427, "torchvision", 256, "bicubic", 224}, // bicubic ks 9
 		{333, 251, "keras-caffe", 224, "bilinear", 0},  // BGR, exact size
 		{333, 251, "unit", 224, "nearest", 0},
-		{200, 180, "torchvision", 150, "bilinear", 224}, // crop larger than the resize: padding
+		{200, 180, "torchvision", 150, "bilinear", 224},   // crop larger than the resize: padding
 		{2000, 1500, "torchvision", 256, "bilinear", 224}, // factor ~5.9: the plan declines, Go runs
 	}
 	for _, c := range cases {
