@@ -28,10 +28,14 @@
 //
 // Input and output are NCHW float32, row-major, batch-major. Weights are
 // given in PyTorch's OIHW layout (Cout×Cin×3×3). Tiles are numbered over the
-// flattened (image, tile row, tile column) space and processed in blocks of
-// Weights.BlockTiles tiles (64…1024), so the per-goroutine scratch (V and M
-// for one block, Weights.ScratchBytes: about 2 MB, at most ~19 MB for
-// 512→512 channels) is bounded however large the batch or image. Blocks run
+// flattened (image, tile row, tile column) space and processed in equal
+// blocks of about Weights.BlockTiles tiles (64…1024; up to twice that when
+// it balances the threads), so the per-goroutine scratch (V and M for one
+// block, Weights.ScratchBytes: about 2 MB, at most ~19 MB for 512→512
+// channels, doubled at most) is bounded however large the batch or image.
+// When a layer has fewer blocks than threads (small maps at batch 1), the
+// threads share each block instead: its input transform split by channel,
+// its GEMMs by position ξ, its output transform by output channel. Blocks run
 // in parallel over up to `threads` goroutines and may span images, so a
 // whole batch passed in one call keeps the GEMMs wide even for 14×14 maps.
 //

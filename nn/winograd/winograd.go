@@ -53,8 +53,10 @@ type Weights struct {
 	Cout, Cin int
 	Variant   Variant
 
-	// BlockTiles is the number of tiles transformed and multiplied together
-	// (the N of each GEMM). PrepareWeights sets it so that one goroutine's
+	// BlockTiles is the preferred number of tiles transformed and
+	// multiplied together (the N of each GEMM); Conv uses equal blocks of
+	// up to 2·BlockTiles when that balances its threads better (see
+	// blockCount). PrepareWeights sets it so that one goroutine's
 	// scratch, about a²·(Cin+Cout)·BlockTiles float32s (ScratchBytes), is
 	// about 2 MB, rounded down to a multiple of 16 and clamped to 64…1024
 	// (128…1024 from 256 input channels, so up to ~19 MB for 512→512).
@@ -184,7 +186,8 @@ func PrepareWeightsVariant(w []float32, cout, cin int, v Variant) *Weights {
 }
 
 // ScratchBytes returns the size of the scratch buffers one goroutine of
-// Conv uses (V and M for one block of BlockTiles tiles).
+// Conv uses for a block of BlockTiles tiles (V and M); blocks of up to
+// 2·BlockTiles tiles use up to twice that.
 func (wt *Weights) ScratchBytes() int {
 	_, a := wt.Variant.outTile()
 	ldt := (wt.BlockTiles + 15) &^ 15
@@ -204,9 +207,42 @@ func xiStride(rows, tb int) int {
 	return s
 }
 
-func (wt *Weights) getScratch() *scratch {
+// blockCount returns the number of equal blocks Conv splits total tiles
+// into for threads goroutines, given the preferred block size bt
+// (Weights.BlockTiles): ⌈total/bt⌉ when that is fewer than threads (the
+// team path), otherwise the count, with blocks of at most 2·bt tiles, that
+// minimizes the GEMM columns of the busiest thread, ⌈k/threads⌉ blocks of
+// ⌈total/k⌉ tiles rounded up to 16 (the kernels' column group). Ties go to
+// the most blocks (the size closest to bt). For example 196 tiles (VGG16
+// conv3 at batch 1) with bt = 64 on 2 threads: 2 blocks of 98 tiles (112
+// columns each) rather than 4 of 49 (2 × 64 columns per thread), measured
+// on conv3_1 2.67 → 2.39 ms; 784 tiles (conv2): 10 blocks of 79 (80
+// columns, 5 per thread) rather than 13 of 61 (7 × 64 columns on one
+// thread).
+func blockCount(total, bt, threads int) int {
+	bt = max(bt, 1)
+	nb := (total + bt - 1) / bt
+	if nb < threads {
+		return nb
+	}
+	cost := func(k int) int {
+		return (k + threads - 1) / threads * (((total+k-1)/k + 15) &^ 15)
+	}
+	best, bestCost := nb, cost(nb)
+	for k := max(threads, (total+2*bt-1)/(2*bt)); k < nb+threads && k <= total; k++ {
+		if c := cost(k); c < bestCost || c == bestCost && k > best {
+			best, bestCost = k, c
+		}
+	}
+	return best
+}
+
+// getScratch returns scratch buffers for blocks of up to tiles tiles (at
+// least BlockTiles), recycled from an earlier Conv call when large enough.
+func (wt *Weights) getScratch(tiles int) *scratch {
 	_, a := wt.Variant.outTile()
-	ldt := (wt.BlockTiles + 15) &^ 15
+	tiles = max(tiles, wt.BlockTiles)
+	ldt := (tiles + 15) &^ 15
 	nv, nm := a*a*xiStride(wt.Cin, ldt), a*a*xiStride(wt.rowsM(), ldt)
 	wt.freeMu.Lock()
 	var s *scratch
@@ -214,13 +250,13 @@ func (wt *Weights) getScratch() *scratch {
 		s, wt.free = wt.free[n-1], wt.free[:n-1]
 	}
 	wt.freeMu.Unlock()
-	if s != nil && len(s.v) >= nv && len(s.m) >= nm && len(s.tiles) >= wt.BlockTiles {
+	if s != nil && len(s.v) >= nv && len(s.m) >= nm && len(s.tiles) >= tiles {
 		return s
 	}
 	ng := ldt / 16
 	return &scratch{
-		v: make([]float32, nv), m: make([]float32, nm), tiles: make([]tileInfo, wt.BlockTiles),
-		raw: make([]tileInfo, wt.BlockTiles), misc: make([]tileInfo, 0, wt.BlockTiles),
+		v: make([]float32, nv), m: make([]float32, nm), tiles: make([]tileInfo, tiles),
+		raw: make([]tileInfo, tiles), misc: make([]tileInfo, 0, tiles),
 		inIdx: make([][16]int32, ng), outIdx: make([][16]int32, ng),
 		inMask: make([][36]uint16, ng), outMask: make([][16]uint16, ng),
 		inRow: make([]bool, ng), outRow: make([]bool, ng),
@@ -302,24 +338,22 @@ func Conv(dst, x []float32, n, cin, h, w int, wt *Weights, bias []float32, padTo
 			int64(n)*int64(wt.Cout)*int64(oh)*int64(ow) < 1<<31-64,
 	}
 	total := n * p.th * p.tw
-	bt := min(wt.BlockTiles, total)
 	threads = max(threads, 1)
 	// Blocks of equal size (a short last block leaves a thread idle). With
-	// fewer blocks than threads the spare threads split each block's 36
-	// GEMMs (gemmThreads) rather than the tiles: every block streams all of
+	// fewer blocks than threads, a team of threads shares each block
+	// rather than the tiles being split finer: every block streams all of
 	// U, so splitting a small layer's tiles (e.g. VGG16 conv4 at batch 1,
-	// 49 tiles, U = 38 MB) doubles the memory traffic of its GEMMs, while
-	// splitting the GEMMs halves each thread's share of U (measured: conv4_2
-	// and conv4_3 at batch 1 on 2 threads 7.5 → 6.1 ms).
+	// 49 tiles, U = 38 MB) doubles the memory traffic of its GEMMs.
+	k := blockCount(total, wt.BlockTiles, threads)
+	bt := (total + k - 1) / k
 	nblocks := (total + bt - 1) / bt
-	bt = (total + nblocks - 1) / nblocks
 	if nblocks < threads {
 		// Fewer blocks than threads (a small layer at batch 1, e.g. VGG16
 		// conv4 and conv5): a team of threads works on each block in
 		// turn, splitting its input transform by channel, its GEMMs by
 		// position ξ and its output transform by output channel (see
 		// teamBlock).
-		s := wt.getScratch()
+		s := wt.getScratch(bt)
 		for b := range nblocks {
 			t0 := b * bt
 			p.teamBlock(s, t0, min(bt, total-t0), threads)
@@ -331,7 +365,7 @@ func Conv(dst, x []float32, n, cin, h, w int, wt *Weights, bias []float32, padTo
 
 	var next atomic.Int64
 	work := func() {
-		s := wt.getScratch()
+		s := wt.getScratch(bt)
 		for {
 			b := int(next.Add(1)) - 1
 			if b >= nblocks {
