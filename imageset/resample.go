@@ -217,7 +217,7 @@ func (p Preprocess) apply(img image.Image, dst []float32, s *scratch) error {
 	}
 	plane := oh * ow
 	// Padding (crop larger than the image) is value 0.
-	if ry0 > 0 || rx0 > 0 || ry1 < top+oh || rx1 < left+ow {
+	if ry0 > top || rx0 > left || ry1 < top+oh || rx1 < left+ow {
 		for oc := 0; oc < 3; oc++ {
 			z := lut[oc][0]
 			for i := oc * plane; i < (oc+1)*plane; i++ {

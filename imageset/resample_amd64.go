@@ -18,3 +18,9 @@ func hrowAVX512(dst *uint8, src *uint8, plan *byte, groups int, ks int)
 //
 //go:noescape
 func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int)
+
+// yccRowAVX512 converts 16*n16 pixels of a 4:2:0 row (see
+// ycbcrReader.rowPlanar). Defined in resample_amd64.s.
+//
+//go:noescape
+func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32)

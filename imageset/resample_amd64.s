@@ -94,3 +94,92 @@ vtap:
 vdone:
 	VZEROUPPER
 	RET
+
+// func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32)
+//
+// 16*n16 pixels of one 4:2:0 row: libjpeg's h2v2 fancy upsampling from the
+// chroma column sums sb, sr (3*near + far; the window of group g starts at
+// sums[8g]) and its YCbCr→RGB conversion, the same int32 arithmetic as
+// ycbcrReader.rowPlanar. tab: main and neighbour VPERMD indices and
+// rounding biases (16 each, for the parity of the row's first column),
+// then the four color multipliers.
+TEXT ·yccRowAVX512(SB), NOSPLIT, $0-64
+	MOVQ dr+0(FP), DI
+	MOVQ dg+8(FP), R8
+	MOVQ db+16(FP), R9
+	MOVQ y+24(FP), SI
+	MOVQ sb+32(FP), R10
+	MOVQ sr+40(FP), R11
+	MOVQ n16+48(FP), CX
+	MOVQ tab+56(FP), BX
+	VMOVDQU32 0(BX), Z20
+	VMOVDQU32 64(BX), Z21
+	VMOVDQU32 128(BX), Z22
+	VPBROADCASTD 192(BX), Z23
+	VPBROADCASTD 196(BX), Z24
+	VPBROADCASTD 200(BX), Z25
+	VPBROADCASTD 204(BX), Z26
+	MOVL $32768, AX
+	VPBROADCASTD AX, Z27
+	MOVL $128, AX
+	VPBROADCASTD AX, Z28
+	VPXORD Z31, Z31, Z31
+
+yloop:
+	TESTQ CX, CX
+	JZ    ydone
+	VMOVDQU32 (R10), Z0
+	VMOVDQU32 (R11), Z1
+	// cb = (3*main + neighbour + bias) >> 4, likewise cr.
+	VPERMD Z0, Z20, Z2
+	VPERMD Z0, Z21, Z3
+	VPSLLD $1, Z2, Z4
+	VPADDD Z4, Z2, Z2
+	VPADDD Z3, Z2, Z2
+	VPADDD Z22, Z2, Z2
+	VPSRAD $4, Z2, Z2
+	VPERMD Z1, Z20, Z5
+	VPERMD Z1, Z21, Z3
+	VPSLLD $1, Z5, Z4
+	VPADDD Z4, Z5, Z5
+	VPADDD Z3, Z5, Z5
+	VPADDD Z22, Z5, Z5
+	VPSRAD $4, Z5, Z5
+	VPSUBD Z28, Z2, Z2
+	VPSUBD Z28, Z5, Z5
+	VPMOVZXBD (SI), Z6
+	// R = Y + ((fixR*cr' + half) >> 16)
+	VPMULLD Z23, Z5, Z7
+	VPADDD Z27, Z7, Z7
+	VPSRAD $16, Z7, Z7
+	VPADDD Z6, Z7, Z7
+	VPMAXSD Z31, Z7, Z7
+	VPMOVUSDB Z7, (DI)
+	// G = Y + ((-fixGb*cb' + half - fixGr*cr') >> 16)
+	VPMULLD Z24, Z2, Z8
+	VPMULLD Z25, Z5, Z9
+	VPADDD Z9, Z8, Z8
+	VPADDD Z27, Z8, Z8
+	VPSRAD $16, Z8, Z8
+	VPADDD Z6, Z8, Z8
+	VPMAXSD Z31, Z8, Z8
+	VPMOVUSDB Z8, (R8)
+	// B = Y + ((fixB*cb' + half) >> 16)
+	VPMULLD Z26, Z2, Z10
+	VPADDD Z27, Z10, Z10
+	VPSRAD $16, Z10, Z10
+	VPADDD Z6, Z10, Z10
+	VPMAXSD Z31, Z10, Z10
+	VPMOVUSDB Z10, (R9)
+	ADDQ $16, DI
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	DECQ CX
+	JMP  yloop
+
+ydone:
+	VZEROUPPER
+	RET

@@ -407,13 +407,28 @@ func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 	ny = min(max(ny, 0), r.ch-1)
 	c0, c1 := x0>>1-1, (x1-1)>>1+2
 	nc := c1 - c0
-	if cap(r.sums) < 2*nc {
-		r.sums = make([]int32, 2*nc)
+	// Column sums of the two chroma rows, padded for the kernel's
+	// 16-entry windows.
+	const pad = 16
+	if cap(r.sums) < 2*(nc+pad) {
+		r.sums = make([]int32, 2*(nc+pad))
 	}
-	sb, sr := r.sums[:nc], r.sums[nc:2*nc]
+	sb, sr := r.sums[:nc+pad], r.sums[nc+pad:2*(nc+pad)]
 	b0, b1 := m.Cb[cy*cs:cy*cs+r.cw], m.Cb[ny*cs:ny*cs+r.cw]
 	r0, r1 := m.Cr[cy*cs:cy*cs+r.cw], m.Cr[ny*cs:ny*cs+r.cw]
-	for i := range sb {
+	lo, hi := max(-c0, 0), min(r.cw-c0, nc) // entries needing no clamp
+	for i := 0; i < nc; i++ {
+		if i == lo && hi > lo {
+			bb0, bb1 := b0[c0+lo:c0+hi], b1[c0+lo:c0+hi]
+			rr0, rr1 := r0[c0+lo:c0+hi], r1[c0+lo:c0+hi]
+			db, dr := sb[lo:hi], sr[lo:hi]
+			for k := range db {
+				db[k] = 3*int32(bb0[k]) + int32(bb1[k])
+				dr[k] = 3*int32(rr0[k]) + int32(rr1[k])
+			}
+			i = hi - 1
+			continue
+		}
 		ii := min(max(c0+i, 0), r.cw-1)
 		sb[i] = 3*int32(b0[ii]) + int32(b1[ii])
 		sr[i] = 3*int32(r0[ii]) + int32(r1[ii])
@@ -421,27 +436,52 @@ func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 	yrow := m.Y[y*m.YStride+x0 : y*m.YStride+x1]
 	n := len(yrow)
 	dr, dg, db = dr[:n], dg[:n], db[:n]
-	put := func(k int, cb, cr int32) {
+	k := 0
+	if n16 := n / 16; n16 > 0 && haveResampleKernels() {
+		tab := &yccTabs[x0&1]
+		yccRowAVX512(&dr[0], &dg[0], &db[0], &yrow[0], &sb[0], &sr[0], n16, tab)
+		k = 16 * n16
+	}
+	for ; k < n; k++ {
+		x := x0 + k
+		j := x>>1 - c0
+		var cb, cr int32
+		if x&1 == 0 {
+			cb, cr = (3*sb[j]+sb[j-1]+8)>>4, (3*sr[j]+sr[j-1]+8)>>4
+		} else {
+			cb, cr = (3*sb[j]+sb[j+1]+7)>>4, (3*sr[j]+sr[j+1]+7)>>4
+		}
 		Y := int32(yrow[k]) + rlOff
 		cb8, cr8 := uint8(cb), uint8(cr)
 		dr[k] = rangeLimit[uint32(Y+crR[cr8])&1023]
 		dg[k] = rangeLimit[uint32(Y+((cbG[cb8]+crG[cr8])>>16))&1023]
 		db[k] = rangeLimit[uint32(Y+cbB[cb8])&1023]
 	}
-	k := 0
-	if x0&1 == 1 {
-		j := x0>>1 - c0
-		put(0, (3*sb[j]+sb[j+1]+7)>>4, (3*sr[j]+sr[j+1]+7)>>4)
-		k = 1
-	}
-	for ; k+1 < n; k += 2 {
-		j := (x0+k)>>1 - c0
-		b3, r3 := 3*sb[j], 3*sr[j]
-		put(k, (b3+sb[j-1]+8)>>4, (r3+sr[j-1]+8)>>4)
-		put(k+1, (b3+sb[j+1]+7)>>4, (r3+sr[j+1]+7)>>4)
-	}
-	if k < n {
-		j := (x0+k)>>1 - c0
-		put(k, (3*sb[j]+sb[j-1]+8)>>4, (3*sr[j]+sr[j-1]+8)>>4)
-	}
 }
+
+// yccTabs are yccRowAVX512's tables for rows starting at an even [0] or
+// odd [1] column: VPERMD indices of each pixel's chroma column and its
+// neighbour within the group's window of sums (which starts one column
+// before the group's first chroma column), the rounding biases (8 for even
+// columns, 7 for odd), and the multipliers of libjpeg's color tables.
+var yccTabs = func() (t [2][52]int32) {
+	const scaleBits = 16
+	fix := func(x float64) int32 { return int32(x*(1<<scaleBits) + 0.5) }
+	for p := 0; p < 2; p++ {
+		for m := 0; m < 16; m++ {
+			var main int32
+			if p == 0 {
+				main = 1 + int32(m>>1)
+			} else {
+				main = 1 + int32((1+m)>>1)
+			}
+			if (p+m)&1 == 0 { // even column: left neighbour
+				t[p][m], t[p][16+m], t[p][32+m] = main, main-1, 8
+			} else {
+				t[p][m], t[p][16+m], t[p][32+m] = main, main+1, 7
+			}
+		}
+		t[p][48], t[p][49], t[p][50], t[p][51] = fix(1.40200), -fix(0.34414), -fix(0.71414), fix(1.77200)
+	}
+	return
+}()
