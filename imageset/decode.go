@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"sync"
 
 	"github.com/preconv/preconv/imageset/internal/jpegdec"
 	"golang.org/x/image/bmp"
@@ -135,6 +136,11 @@ func Decode(b []byte, maxPixels int64) (image.Image, error) {
 	return img, nil
 }
 
+// jpegDecoders recycles jpegdec's decoders (their Huffman tables and
+// coefficient buffers, ~70 KB) between images; the planes they return are
+// never reused.
+var jpegDecoders = sync.Pool{New: func() any { return new(jpegdec.Decoder) }}
+
 // fastJPEG decodes b with jpegdec; nil without error when jpegdec declines
 // (unsupported variant or data it rejects).
 func fastJPEG(b []byte, maxPixels int64) (img image.Image, err error) {
@@ -143,7 +149,9 @@ func fastJPEG(b []byte, maxPixels int64) (img image.Image, err error) {
 			img, err = nil, nil
 		}
 	}()
-	img, err = jpegdec.Decode(b, maxPixels)
+	d := jpegDecoders.Get().(*jpegdec.Decoder)
+	defer jpegDecoders.Put(d)
+	img, err = d.Decode(b, maxPixels)
 	if err != nil {
 		return nil, nil
 	}

@@ -146,6 +146,17 @@ func (d *Decoder) fill(bits uint64, nbits int) (uint64, int) {
 	return bits, nbits
 }
 
+// next8 returns the next eight data bytes, big-endian, when they are in
+// the buffer and none is 0xFF (see fill).
+func (d *Decoder) next8() (uint64, bool) {
+	if d.pos+8 > len(d.data) {
+		return 0, false
+	}
+	x := binary.BigEndian.Uint64(d.data[d.pos:])
+	y := ^x
+	return x, (y-0x0101010101010101)&^y&0x8080808080808080 == 0
+}
+
 // decodeBlock decodes one block's coefficients (zig-zag → natural order,
 // not dequantized) into blk, which must be zero. dcOnly reports that no AC
 // coefficient was coded.
@@ -183,7 +194,14 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 	dcOnly := true
 	for k := 1; k < 64; {
 		if nbits < 32 {
-			bits, nbits = d.fill(bits, nbits)
+			if x, ok := d.next8(); ok { // fill's fast path, inlined
+				n := (63 - nbits) >> 3
+				bits |= x >> uint(nbits)
+				d.pos += n
+				nbits += 8 * n
+			} else {
+				bits, nbits = d.fill(bits, nbits)
+			}
 		}
 		p := bits >> (64 - lookBits)
 		if f := ac.fastAC[p]; f != 0 {
