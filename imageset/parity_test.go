@@ -121,6 +121,12 @@ func TestParityTorchvision(t *testing.T) {
 		if st.mean() > 0.01 || st.max > 0.1 {
 			t.Errorf("%s: mean abs err %.5f (<= 0.01), max %.4f (<= 0.1)", im.Name, st.mean(), st.max)
 		}
+		// The photos are baseline JPEGs and PNGs: jpegdec decodes like
+		// libjpeg-turbo and the chroma/color paths follow libjpeg, so the
+		// decoded pixels equal PIL's exactly.
+		if dec.max != 0 {
+			t.Errorf("%s: decoded pixels differ from PIL's by up to %.0f levels (want exact)", im.Name, dec.max)
+		}
 		if rows.max > 0.01 {
 			t.Errorf("%s: row means differ by %.5f", im.Name, rows.max)
 		}
@@ -240,6 +246,9 @@ func TestParityFullHeavy(t *testing.T) {
 		}
 		if rs.max > 1e-5 {
 			t.Errorf("%s: resampling PIL's own pixels differs from PIL by %.6f (want exact)", im.Name, rs.max)
+		}
+		if dec.max != 0 {
+			t.Errorf("%s: decoded pixels differ from PIL's by up to %.0f levels (want exact)", im.Name, dec.max)
 		}
 		// Other PIL filters, on PIL's pixels: exact too.
 		for _, interp := range []string{"bicubic", "nearest"} {

@@ -19,6 +19,10 @@ var (
 	ErrTooLarge = errors.New("jpegdec: image too large")
 )
 
+// DefaultMaxPixels is the frame size limit when Decode is given none:
+// PIL's MAX_IMAGE_PIXELS (89,478,485), as in package imageset.
+const DefaultMaxPixels = 89_478_485
+
 // Markers.
 const (
 	mSOF0 = 0xC0 // baseline
@@ -110,8 +114,10 @@ func Decode(data []byte, maxPixels int64) (image.Image, error) {
 // components; chroma planes subsampled as stored) or an *image.Gray. The
 // image's planes are padded to whole MCUs (strides are multiples of 8) and
 // are owned by the caller: the Decoder does not reuse them. Frames with
-// more than maxPixels pixels are refused with ErrTooLarge before anything
-// is allocated.
+// more than maxPixels pixels (<= 0: DefaultMaxPixels) are refused with
+// ErrTooLarge, and frames whose entropy-coded data is too short to hold
+// all their blocks (at least two bits each) with ErrCorrupt, before any
+// plane is allocated.
 func (d *Decoder) Decode(data []byte, maxPixels int64) (image.Image, error) {
 	d.reset(data)
 	if len(data) < 4 || data[0] != 0xFF || data[1] != mSOI {
@@ -227,7 +233,10 @@ func (d *Decoder) frame(seg []byte, maxPixels int64) error {
 	if w == 0 {
 		return fmt.Errorf("width 0: %w", ErrCorrupt)
 	}
-	if maxPixels > 0 && int64(w)*int64(h) > maxPixels {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	if int64(w)*int64(h) > maxPixels {
 		return fmt.Errorf("%dx%d = %d pixels, limit %d: %w", w, h, int64(w)*int64(h), maxPixels, ErrTooLarge)
 	}
 	if nc != 1 && nc != 3 {

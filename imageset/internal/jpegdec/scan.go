@@ -17,9 +17,18 @@ func (d *Decoder) decodeScan() error {
 		c.bw, c.bh = mcusX*c.h, mcusY*c.v
 		c.stride = 8 * c.bw
 		c.pred = 0
+		perMCU += c.h * c.v
+	}
+	// Every block costs at least two bits (a DC code and an EOB), so a
+	// header claiming more blocks than the rest of the file can hold is
+	// refused before the planes are allocated.
+	if blocks := int64(mcusX) * int64(mcusY) * int64(perMCU); blocks > 4*int64(len(d.data)-d.pos) {
+		return fmt.Errorf("%dx%d frame needs %d blocks, %d bytes of data left: %w", d.w, d.h, blocks, len(d.data)-d.pos, ErrCorrupt)
+	}
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
 		// Fresh planes every image: the returned image owns them.
 		d.planes[i] = make([]uint8, c.stride*8*c.bh)
-		perMCU += c.h * c.v
 	}
 	nb := mcusX * perMCU
 	if cap(d.coef) < 64*nb {

@@ -1,0 +1,204 @@
+package jpegdec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Exactness against PIL (libjpeg-turbo) is tested in package imageset
+// (TestJPEGFixturesExact, TestParityTorchvision), where the decoded planes
+// are upsampled and converted as libjpeg does. The tests here cover the
+// decoder's own contract.
+
+func fixtures(t testing.TB) map[string][]byte {
+	files, err := filepath.Glob("testdata/*.jpg")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	m := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[strings.TrimSuffix(filepath.Base(f), ".jpg")] = b
+	}
+	return m
+}
+
+var declined = map[string]bool{"progressive": true, "arithmetic": true, "rgb": true}
+
+// TestFixturesClassified: every supported fixture decodes to the right
+// type and size; the others are declined with ErrUnsupported.
+func TestFixturesClassified(t *testing.T) {
+	for name, b := range fixtures(t) {
+		img, err := Decode(b, 0)
+		if declined[name] {
+			if !errors.Is(err, ErrUnsupported) {
+				t.Errorf("%s: err %v, want ErrUnsupported", name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Bounds() != image.Rect(0, 0, cfg.Width, cfg.Height) {
+			t.Errorf("%s: bounds %v, header %dx%d", name, img.Bounds(), cfg.Width, cfg.Height)
+		}
+		_, gray := img.(*image.Gray)
+		if gray != strings.HasPrefix(name, "gray") {
+			t.Errorf("%s: decoded as %T", name, img)
+		}
+	}
+}
+
+// TestCloseToImageJPEG compares the planes with image/jpeg's, whose IDCT
+// differs from islow by a level or two: a gross error (wrong table, lost
+// restart sync, misplaced block) shows as large differences.
+func TestCloseToImageJPEG(t *testing.T) {
+	for name, b := range fixtures(t) {
+		if declined[name] {
+			continue
+		}
+		got, err := Decode(b, 0)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		want, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		worst := 0
+		r := got.Bounds()
+		for y := 0; y < r.Dy(); y++ {
+			for x := 0; x < r.Dx(); x++ {
+				var a, b uint8
+				switch g := got.(type) {
+				case *image.Gray:
+					a, b = g.GrayAt(x, y).Y, want.(*image.Gray).GrayAt(x, y).Y
+				case *image.YCbCr:
+					a, b = g.YCbCrAt(x, y).Y, want.(*image.YCbCr).YCbCrAt(x, y).Y
+				}
+				worst = max(worst, abs(int(a)-int(b)))
+			}
+		}
+		if worst > 3 {
+			t.Errorf("%s: luma differs from image/jpeg by %d levels", name, worst)
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// TestDecoderReuse: a Decoder reused across files of different layouts
+// gives the same pixels as fresh ones, and the images it returned earlier
+// are not overwritten.
+func TestDecoderReuse(t *testing.T) {
+	fx := fixtures(t)
+	order := []string{"q90_420_61x45", "gray_restart", "q3_sof1_40x33", "restart_3blocks", "q90_420_61x45", "tall_5x150"}
+	d := new(Decoder)
+	var kept []image.Image
+	for _, name := range order {
+		got, err := d.Decode(fx[name], 0)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		kept = append(kept, got)
+	}
+	for i, name := range order {
+		want, _ := Decode(fx[name], 0)
+		if !samePixels(kept[i], want) {
+			t.Errorf("%s (position %d): reused decoder differs from a fresh one", name, i)
+		}
+	}
+}
+
+func samePixels(a, b image.Image) bool {
+	switch x := a.(type) {
+	case *image.Gray:
+		y := b.(*image.Gray)
+		return bytes.Equal(x.Pix, y.Pix)
+	case *image.YCbCr:
+		y := b.(*image.YCbCr)
+		return bytes.Equal(x.Y, y.Y) && bytes.Equal(x.Cb, y.Cb) && bytes.Equal(x.Cr, y.Cr)
+	}
+	return false
+}
+
+// TestTruncated: every prefix of a file either fails with an error that
+// wraps ErrCorrupt or ErrUnsupported, or (only when nothing but the EOI
+// marker is missing) decodes to the same pixels.
+func TestTruncated(t *testing.T) {
+	fx := fixtures(t)
+	for _, name := range []string{"q90_420_61x45", "restart_rows", "gray_restart"} {
+		b := fx[name]
+		full, _ := Decode(b, 0)
+		for cut := 0; cut < len(b); cut++ {
+			img, err := Decode(b[:cut], 0)
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
+					t.Fatalf("%s cut %d: error %v wraps neither ErrCorrupt nor ErrUnsupported", name, cut, err)
+				}
+				continue
+			}
+			if cut < len(b)-2 {
+				t.Fatalf("%s: prefix of %d of %d bytes decoded without error", name, cut, len(b))
+			}
+			if !samePixels(img, full) {
+				t.Fatalf("%s cut %d: pixels differ", name, cut)
+			}
+		}
+	}
+}
+
+// TestHostileHeaders: oversized frames are refused before allocating;
+// a header claiming far more blocks than the data can hold is corrupt.
+func TestHostileHeaders(t *testing.T) {
+	b := bytes.Clone(fixtures(t)["q90_420_61x45"])
+	sof := bytes.Index(b, []byte{0xFF, 0xC0})
+	if sof < 0 {
+		t.Fatal("no SOF0")
+	}
+	set := func(w, h int) []byte {
+		c := bytes.Clone(b)
+		binary.BigEndian.PutUint16(c[sof+5:], uint16(h))
+		binary.BigEndian.PutUint16(c[sof+7:], uint16(w))
+		return c
+	}
+	if _, err := Decode(set(65535, 65535), 0); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("65535x65535: %v, want ErrTooLarge", err)
+	}
+	if _, err := Decode(set(100, 100), 5000); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("100x100 with limit 5000: %v, want ErrTooLarge", err)
+	}
+	if _, err := Decode(set(8000, 8000), 0); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("8000x8000 from 2 KB: %v, want ErrCorrupt", err)
+	}
+	allocs := testing.AllocsPerRun(5, func() { Decode(set(8000, 8000), 0) })
+	var ms1, ms2 = new(runtimeMem), new(runtimeMem)
+	ms1.read()
+	for i := 0; i < 5; i++ {
+		Decode(set(8000, 8000), 0)
+	}
+	ms2.read()
+	if grown := ms2.total - ms1.total; grown > 5<<20 {
+		t.Errorf("refusing an 8000x8000 header allocated %d bytes (%v allocs/run)", grown, allocs)
+	}
+}
