@@ -83,3 +83,27 @@ func gemm8xNGo(n, k int, u, v []float32, ldv int, m []float32, ldm int) {
 		copy(m[i*ldm:i*ldm+n], acc[i][:n])
 	}
 }
+
+// gemmColGo is the reference for gemmCol, the kernel for a block's last
+// few tile columns (a block of 49 tiles: 48 through gemm8xN, the 49th here
+// instead of 15 padding columns): for one tile column and panels q < np,
+//
+//	m[(8q+i)*ldm] = Σ_{p<k} u[q*us + p*8+i] · v[p*ldv]   for i < 8
+//
+// accumulated in the same order as gemm8xNGo (so a column gives the same
+// bits through either kernel).
+func gemmColGo(np, k int, u []float32, us int, v []float32, ldv int, m []float32, ldm int) {
+	for q := 0; q < np; q++ {
+		var acc [8]float32
+		for p := 0; p < k; p++ {
+			vp := v[p*ldv]
+			ur := u[q*us+p*8 : q*us+p*8+8]
+			for i := range 8 {
+				acc[i] += ur[i] * vp
+			}
+		}
+		for i := range 8 {
+			m[(8*q+i)*ldm] = acc[i]
+		}
+	}
+}

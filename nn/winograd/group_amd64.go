@@ -91,3 +91,31 @@ func inputF4x16(v []float32, vs int, src []float32, w int, idx *[16]int32, mask 
 func outputF4x16(dst []float32, ow int, m []float32, ms int, idx *[16]int32, mask *[16]uint16, bias, lo float32) {
 	outputF4x16AVX512(&dst[0], ow, &m[0], ms, idx, mask, bias, lo)
 }
+
+// gemmCol8AVX512 is gemmColGo for np ≤ 8 panels (k ≥ 1), one ymm
+// accumulator per panel, FMAs in gemm8x16AVX512's order (the same bits).
+// Panels q ≥ np are read as panel 0 and not stored. Defined in
+// group_amd64.s.
+//
+//go:noescape
+func gemmCol8AVX512(np, k int, u *float32, us int, v *float32, ldv int, m *float32, ldm int)
+
+// gemmCol runs gemmColGo's computation with the AVX-512 kernel, 8 panels
+// per call; u must hold (np-1)*us + 8k elements, v (k-1)*ldv+1 and m
+// (8np-1)*ldm+1.
+func gemmCol(np, k int, u []float32, us int, v []float32, ldv int, m []float32, ldm int) {
+	if np <= 0 || k <= 0 {
+		gemmColGo(np, k, u, us, v, ldv, m, ldm)
+		return
+	}
+	_ = u[(np-1)*us+8*k-1]
+	_ = v[(k-1)*ldv]
+	_ = m[(8*np-1)*ldm]
+	if !cpu.HasAVX512() {
+		gemmColGo(np, k, u, us, v, ldv, m, ldm)
+		return
+	}
+	for q := 0; q < np; q += 8 {
+		gemmCol8AVX512(min(8, np-q), k, &u[q*us], us, &v[0], ldv, &m[8*q*ldm], ldm)
+	}
+}

@@ -698,3 +698,96 @@ g816store:
 	VMOVUPS Z7, (DI)
 	VZEROUPPER
 	RET
+
+// func gemmCol8AVX512(np, k int, u *float32, us int, v *float32, ldv int, m *float32, ldm int)
+// For one tile column and panels q < np ≤ 8: Yq accumulates
+// Σ_p u[q*us + p*8 + i] · v[p*ldv] (rows i < 8 in lanes), one FMA per panel
+// per p in p order (as gemm8x16AVX512), then lane i is stored to
+// m[(8q+i)*ldm] by a scatter. Panels q ≥ np read panel 0 (offset 0).
+TEXT ·gemmCol8AVX512(SB), NOSPLIT, $0-64
+	MOVQ np+0(FP), BX
+	MOVQ k+8(FP), CX
+	MOVQ u+16(FP), AX
+	MOVQ us+24(FP), R10
+	SHLQ $2, R10             // R10 = panel stride in bytes (panel 1)
+	MOVQ v+32(FP), SI
+	MOVQ ldv+40(FP), R8
+	SHLQ $2, R8              // R8 = ldv in bytes
+	// Panel offsets R10..R15, DX for panels 1..7; 0 past np.
+	LEAQ (R10)(R10*1), R11   // panel 2
+	LEAQ (R11)(R10*1), R12   // panel 3
+	LEAQ (R12)(R10*1), R13   // panel 4
+	LEAQ (R13)(R10*1), R14   // panel 5
+	LEAQ (R14)(R10*1), R15   // panel 6
+	LEAQ (R15)(R10*1), DX    // panel 7
+	XORQ DI, DI
+	CMPQ BX, $2
+	CMOVQLT DI, R10
+	CMPQ BX, $3
+	CMOVQLT DI, R11
+	CMPQ BX, $4
+	CMOVQLT DI, R12
+	CMPQ BX, $5
+	CMOVQLT DI, R13
+	CMPQ BX, $6
+	CMOVQLT DI, R14
+	CMPQ BX, $7
+	CMOVQLT DI, R15
+	CMPQ BX, $8
+	CMOVQLT DI, DX
+	VPXORD Y0, Y0, Y0
+	VPXORD Y1, Y1, Y1
+	VPXORD Y2, Y2, Y2
+	VPXORD Y3, Y3, Y3
+	VPXORD Y4, Y4, Y4
+	VPXORD Y5, Y5, Y5
+	VPXORD Y6, Y6, Y6
+	VPXORD Y7, Y7, Y7
+gcolloop:
+	VBROADCASTSS (SI), Y8    // v[p]
+	VFMADD231PS (AX), Y8, Y0 // panel 0 rows 0..7 at p
+	VFMADD231PS (AX)(R10*1), Y8, Y1
+	VFMADD231PS (AX)(R11*1), Y8, Y2
+	VFMADD231PS (AX)(R12*1), Y8, Y3
+	VFMADD231PS (AX)(R13*1), Y8, Y4
+	VFMADD231PS (AX)(R14*1), Y8, Y5
+	VFMADD231PS (AX)(R15*1), Y8, Y6
+	VFMADD231PS (AX)(DX*1), Y8, Y7
+	ADDQ $32, AX
+	ADDQ R8, SI
+	DECQ CX
+	JNZ  gcolloop
+	// Y9 = lane i's offset i*ldm (in floats); R9 = 8*ldm*4 bytes per panel.
+	MOVQ m+48(FP), DI
+	MOVQ ldm+56(FP), R9
+	VPBROADCASTD R9, Y9
+	VPMULLD gcolIota<>(SB), Y9, Y9
+	SHLQ $5, R9
+	MOVL $0xff, CX
+#define GCOLSTORE(y, q) \
+	CMPQ BX, $q \
+	JLE  gcoldone \
+	KMOVW CX, K1 \
+	VSCATTERDPS y, K1, (DI)(Y9*4) \
+	ADDQ R9, DI
+	GCOLSTORE(Y0, 0)
+	GCOLSTORE(Y1, 1)
+	GCOLSTORE(Y2, 2)
+	GCOLSTORE(Y3, 3)
+	GCOLSTORE(Y4, 4)
+	GCOLSTORE(Y5, 5)
+	GCOLSTORE(Y6, 6)
+	GCOLSTORE(Y7, 7)
+gcoldone:
+	VZEROUPPER
+	RET
+
+DATA gcolIota<>+0(SB)/4, $0
+DATA gcolIota<>+4(SB)/4, $1
+DATA gcolIota<>+8(SB)/4, $2
+DATA gcolIota<>+12(SB)/4, $3
+DATA gcolIota<>+16(SB)/4, $4
+DATA gcolIota<>+20(SB)/4, $5
+DATA gcolIota<>+24(SB)/4, $6
+DATA gcolIota<>+28(SB)/4, $7
+GLOBL gcolIota<>(SB), RODATA|NOPTR, $32

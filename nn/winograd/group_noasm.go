@@ -25,3 +25,7 @@ func outputF4x16Row(dst []float32, ow int, m []float32, ms int, bias, lo float32
 func gemm8xN(n, k int, u, v []float32, ldv int, m []float32, ldm int) {
 	gemm8xNGo(n, k, u, v, ldv, m, ldm)
 }
+
+func gemmCol(np, k int, u []float32, us int, v []float32, ldv int, m []float32, ldm int) {
+	gemmColGo(np, k, u, us, v, ldv, m, ldm)
+}

@@ -472,7 +472,7 @@ func (p *plan) input(s *scratch, b *blockBufs, c0, c1 int) {
 func (p *plan) gemm(b *blockBufs, x0, x1 int) {
 	wt := p.wt
 	if wt.packed {
-		p.packedGemm(b.v, b.vs, b.mm, b.ms, b.ldt, x0, x1)
+		p.packedGemm(b.v, b.vs, b.mm, b.ms, b.ldt, b.tb, x0, x1)
 		return
 	}
 	cin, cout := p.cin, wt.Cout
@@ -769,24 +769,42 @@ func orderTiles(dst, raw, misc []tileInfo) []tileInfo {
 
 // packedGemm computes M[ξ] = U[ξ]·V[ξ] for positions ξ in [x0, x1) with
 // the 8×32 (and, for an odd last group of 16 columns, 8×16) micro-kernel
-// over packed weights: all ldt columns (the padding columns are computed
-// and ignored) and Cout rounded up to 8 rows.
-func (p *plan) packedGemm(v []float32, vs int, mm []float32, ms, ldt, x0, x1 int) {
+// over packed weights, Cout rounded up to 8 rows. Padding columns past the
+// block's tb tiles are computed and ignored, except that a last group of
+// at most maxColTail real columns goes through gemmCol one column at a
+// time (a 49-tile block, VGG16 conv4 at batch 1, computes 49 columns
+// instead of 64; M's other padding columns are then left unwritten).
+func (p *plan) packedGemm(v []float32, vs int, mm []float32, ms, ldt, tb, x0, x1 int) {
 	wt := p.wt
 	cin := p.cin
 	np := wt.rowsM() / 8
+	full, tail := ldt, 0
+	if r := tb % 16; r > 0 && r <= maxColTail {
+		full, tail = tb-r, r
+	}
 	for xi := x0; xi < x1; xi++ {
 		vx := v[xi*vs : xi*vs+cin*ldt]
+		ux := wt.u[xi*np*cin*8 : (xi+1)*np*cin*8]
+		mx := mm[xi*ms : xi*ms+np*8*ldt]
 		for P := 0; P < np; P++ {
-			up := wt.u[((xi*np+P)*cin)*8 : ((xi*np+P+1)*cin)*8]
-			mp := mm[xi*ms+P*8*ldt : xi*ms+(P+1)*8*ldt]
+			up := ux[P*cin*8 : (P+1)*cin*8]
+			mp := mx[P*8*ldt : (P+1)*8*ldt]
 			t := 0
-			for ; t+32 <= ldt; t += 32 {
+			for ; t+32 <= full; t += 32 {
 				gemm8xN(32, cin, up, vx[t:], ldt, mp[t:], ldt)
 			}
-			if t < ldt {
+			if t < full {
 				gemm8xN(16, cin, up, vx[t:], ldt, mp[t:], ldt)
 			}
 		}
+		for t := full; t < full+tail; t++ {
+			gemmCol(np, cin, ux, cin*8, vx[t:], ldt, mx[t:], ldt)
+		}
 	}
 }
+
+// maxColTail is the most columns of a block's last group that gemmCol
+// computes one by one instead of gemm8xN computing all 16: a column costs
+// gemmCol about 1/8 of a 16-column gemm8x16 call (8-lane FMAs, one per
+// panel and p, against 16-lane FMAs for 16 columns of a panel).
+const maxColTail = 4
