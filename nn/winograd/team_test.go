@@ -61,23 +61,31 @@ func testConvTeam(t *testing.T) {
 }
 
 // TestConvTeamMatchesSerial: the team path computes every output element
-// with the same operations in the same order as one thread does, so the
-// results are bit-identical.
+// with the same operations in the same order as one thread does, and a
+// tile's result does not depend on the block it falls in (block sizes
+// change with the thread count and BlockTiles; a block's last columns may
+// go through the one-column kernel), so the results are bit-identical for
+// any thread count and BlockTiles.
 func TestConvTeamMatchesSerial(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
-	const n, cin, cout, h, w = 2, 45, 67, 12, 10
+	const n, cin, cout, h, w = 2, 45, 67, 26, 26 // 2×7×7 = 98 tiles: blocks of 98 or 49 have 2 or 1 tail columns
 	x := uniform(rng, n*cin*h*w, -1, 1)
-	wt := winograd.PrepareWeights(uniform(rng, cout*cin*9, -1, 1), cout, cin)
-	wt.BlockTiles = 1024
+	wts := uniform(rng, cout*cin*9, -1, 1)
 	bias := uniform(rng, cout, -1, 1)
 	want := make([]float32, n*cout*h*w)
+	wt := winograd.PrepareWeights(wts, cout, cin)
+	wt.BlockTiles = 1024
 	winograd.Conv(want, x, n, cin, h, w, wt, bias, 1, 1, 1, 1, true, 1)
-	for _, threads := range []int{2, 3, 4} {
-		got := make([]float32, len(want))
-		winograd.Conv(got, x, n, cin, h, w, wt, bias, 1, 1, 1, 1, true, threads)
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("threads %d: dst[%d] = %g, one thread gives %g", threads, i, got[i], want[i])
+	for _, bt := range []int{1024, 64, 49, 17, 5} {
+		wt := winograd.PrepareWeights(wts, cout, cin)
+		wt.BlockTiles = bt
+		for _, threads := range []int{1, 2, 3, 4} {
+			got := make([]float32, len(want))
+			winograd.Conv(got, x, n, cin, h, w, wt, bias, 1, 1, 1, 1, true, threads)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("BlockTiles %d threads %d: dst[%d] = %g, one block on one thread gives %g", bt, threads, i, got[i], want[i])
+				}
 			}
 		}
 	}
