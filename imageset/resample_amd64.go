@@ -19,8 +19,8 @@ func hrowAVX512(dst *uint8, src *uint8, plan *byte, groups int, ks int)
 //go:noescape
 func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int)
 
-// yccRowAVX512 converts 16*n16 pixels of a 4:2:0 row (see
+// yccRowAVX512 upsamples chroma and converts 16*n16 pixels of a row (see
 // ycbcrReader.rowPlanar). Defined in resample_amd64.s.
 //
 //go:noescape
-func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32)
+func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32, adv int)

@@ -95,15 +95,15 @@ vdone:
 	VZEROUPPER
 	RET
 
-// func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32)
+// func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32, adv int)
 //
-// 16*n16 pixels of one 4:2:0 row: libjpeg's h2v2 fancy upsampling from the
-// chroma column sums sb, sr (3*near + far; the window of group g starts at
-// sums[8g]) and its YCbCr→RGB conversion, the same int32 arithmetic as
-// ycbcrReader.rowPlanar. tab: main and neighbour VPERMD indices and
-// rounding biases (16 each, for the parity of the row's first column),
-// then the four color multipliers.
-TEXT ·yccRowAVX512(SB), NOSPLIT, $0-64
+// 16*n16 pixels of one row: libjpeg's fancy chroma upsampling,
+// (3*sums[main] + sums[neighbour] + bias) >> 4 per pixel from the chroma
+// column sums sb, sr (see ycbcrReader.rowPlanar), then its YCbCr→RGB
+// conversion, the same int32 arithmetic as the Go code. The 16-entry sums
+// window of group g starts adv*g bytes in. tab: main and neighbour VPERMD
+// indices and biases (16 each), then the four color multipliers.
+TEXT ·yccRowAVX512(SB), NOSPLIT, $0-72
 	MOVQ dr+0(FP), DI
 	MOVQ dg+8(FP), R8
 	MOVQ db+16(FP), R9
@@ -112,6 +112,7 @@ TEXT ·yccRowAVX512(SB), NOSPLIT, $0-64
 	MOVQ sr+40(FP), R11
 	MOVQ n16+48(FP), CX
 	MOVQ tab+56(FP), BX
+	MOVQ adv+64(FP), DX
 	VMOVDQU32 0(BX), Z20
 	VMOVDQU32 64(BX), Z21
 	VMOVDQU32 128(BX), Z22
@@ -175,8 +176,8 @@ yloop:
 	ADDQ $16, R8
 	ADDQ $16, R9
 	ADDQ $16, SI
-	ADDQ $32, R10
-	ADDQ $32, R11
+	ADDQ DX, R10
+	ADDQ DX, R11
 	DECQ CX
 	JMP  yloop
 

@@ -12,6 +12,6 @@ func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int) {
 	panic("imageset: no resampling kernels on this platform")
 }
 
-func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32) {
+func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32, adv int) {
 	panic("imageset: no color kernels on this platform")
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // randomImages returns images of every reader family the planar path
-// meets: 4:2:0 YCbCr at odd sizes (the fused planar reader), 4:2:2 (the
-// converted fallback), NRGBA and Gray.
+// meets: YCbCr 4:2:0, 4:2:2, 4:4:4, 4:4:0 (the kernel-driven planar
+// reader) and 4:1:1 (converted through row), NRGBA and Gray.
 func randomImages(rng *rand.Rand, w, h int) []image.Image {
 	fill := func(b []uint8) {
 		for i := range b {
@@ -26,6 +26,18 @@ func randomImages(rng *rand.Rand, w, h int) []image.Image {
 	fill(y422.Y)
 	fill(y422.Cb)
 	fill(y422.Cr)
+	y444 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio444)
+	fill(y444.Y)
+	fill(y444.Cb)
+	fill(y444.Cr)
+	y440 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio440)
+	fill(y440.Y)
+	fill(y440.Cb)
+	fill(y440.Cr)
+	y411 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio411) // not fancy: converted through row
+	fill(y411.Y)
+	fill(y411.Cb)
+	fill(y411.Cr)
 	rgba := image.NewNRGBA(image.Rect(0, 0, w, h))
 	fill(rgba.Pix)
 	for i := 3; i < len(rgba.Pix); i += 4 {
@@ -33,7 +45,7 @@ func randomImages(rng *rand.Rand, w, h int) []image.Image {
 	}
 	gray := image.NewGray(image.Rect(0, 0, w, h))
 	fill(gray.Pix)
-	return []image.Image{y420, y422, rgba, gray}
+	return []image.Image{y420, y422, y444, y440, y411, rgba, gray}
 }
 
 // TestPlanarMatchesGo checks that the AVX-512 planar resampling path

@@ -102,6 +102,13 @@ func newRowReader(img image.Image) rowReader {
 
 type grayReader struct{ m *image.Gray }
 
+func (r grayReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
+	p := r.m.Pix[y*r.m.Stride+x0 : y*r.m.Stride+x1]
+	copy(dr, p)
+	copy(dg, p)
+	copy(db, p)
+}
+
 func (r grayReader) row(y, x0, x1 int, d []uint8) {
 	p := r.m.Pix[y*r.m.Stride+x0 : y*r.m.Stride+x1]
 	for i, v := range p {
@@ -381,11 +388,23 @@ func (r *ycbcrReader) rowH2V2(y, x0, x1 int, d []uint8) {
 }
 
 // rowPlanar is row with the three channels written to separate slices
-// (the planar resampling path). 4:2:0 images take a fused path like
-// rowH2V2; other layouts convert through row.
+// (the planar resampling path, which runs where the AVX-512 kernels do).
+// For every fancy layout the chroma of each pixel is
+// (3*sums[main] + sums[neighbour] + bias) >> 4 over per-row column sums:
+//
+//	4:2:0  sums = 3*near + far of chroma columns, main/neighbour as
+//	       jdsample.c h2v2 (biases 8 even, 7 odd columns)
+//	4:2:2  sums = 4*c, h2v1 (biases 4 and 8: (3c+c'+1)>>2, (3c+c'+2)>>2)
+//	4:4:0  sums = 3*near + far per column, no horizontal step
+//	       (bias 4 or 8: h1v2's 1 or 2 by row parity)
+//	4:4:4  sums = 4*c (bias 0)
+//
+// which yccRowAVX512 computes 16 pixels at a time with the color
+// conversion; the tail of the row runs the same formula in Go. Other
+// layouts convert through row.
 func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
-	if !r.fancy || r.hs != 2 || r.vs != 2 {
-		n := x1 - x0
+	n := x1 - x0
+	if !r.fancy || n <= 0 {
 		if cap(r.rgb) < 3*n {
 			r.rgb = make([]uint8, 3*n)
 		}
@@ -399,16 +418,39 @@ func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 	}
 	m := r.m
 	cs := m.CStride
-	cy := y >> 1
-	ny := cy - 1
-	if y&1 == 1 {
-		ny = cy + 1
+	// Chroma rows: near and far (the same row when there is no vertical
+	// subsampling).
+	cy, ny := y, y
+	if r.vs == 2 {
+		cy = y >> 1
+		ny = cy - 1
+		if y&1 == 1 {
+			ny = cy + 1
+		}
+		ny = min(max(ny, 0), r.ch-1)
 	}
-	ny = min(max(ny, 0), r.ch-1)
-	c0, c1 := x0>>1-1, (x1-1)>>1+2
-	nc := c1 - c0
-	// Column sums of the two chroma rows, padded for the kernel's
-	// 16-entry windows.
+	var tab *[52]int32
+	var c0, nc, adv int
+	if r.hs == 2 {
+		c0 = x0>>1 - 1
+		nc = (x1-1)>>1 + 2 - c0
+		adv = 32
+		if r.vs == 2 {
+			tab = &yccTab420[x0&1]
+		} else {
+			tab = &yccTab422[x0&1]
+		}
+	} else {
+		c0, nc, adv = x0, n, 64
+		switch {
+		case r.vs == 1:
+			tab = &yccTab444
+		case y&1 == 0:
+			tab = &yccTab440[0]
+		default:
+			tab = &yccTab440[1]
+		}
+	}
 	const pad = 16
 	if cap(r.sums) < 2*(nc+pad) {
 		r.sums = make([]int32, 2*(nc+pad))
@@ -434,23 +476,18 @@ func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 		sr[i] = 3*int32(r0[ii]) + int32(r1[ii])
 	}
 	yrow := m.Y[y*m.YStride+x0 : y*m.YStride+x1]
-	n := len(yrow)
 	dr, dg, db = dr[:n], dg[:n], db[:n]
 	k := 0
-	if n16 := n / 16; n16 > 0 && haveResampleKernels() {
-		tab := &yccTabs[x0&1]
-		yccRowAVX512(&dr[0], &dg[0], &db[0], &yrow[0], &sb[0], &sr[0], n16, tab)
+	if n16 := n / 16; n16 > 0 {
+		yccRowAVX512(&dr[0], &dg[0], &db[0], &yrow[0], &sb[0], &sr[0], n16, tab, adv)
 		k = 16 * n16
 	}
+	step := adv / 4
 	for ; k < n; k++ {
-		x := x0 + k
-		j := x>>1 - c0
-		var cb, cr int32
-		if x&1 == 0 {
-			cb, cr = (3*sb[j]+sb[j-1]+8)>>4, (3*sr[j]+sr[j-1]+8)>>4
-		} else {
-			cb, cr = (3*sb[j]+sb[j+1]+7)>>4, (3*sr[j]+sr[j+1]+7)>>4
-		}
+		g, p := k/16, k%16
+		mi, ni := step*g+int(tab[p]), step*g+int(tab[16+p])
+		bias := tab[32+p]
+		cb, cr := (3*sb[mi]+sb[ni]+bias)>>4, (3*sr[mi]+sr[ni]+bias)>>4
 		Y := int32(yrow[k]) + rlOff
 		cb8, cr8 := uint8(cb), uint8(cr)
 		dr[k] = rangeLimit[uint32(Y+crR[cr8])&1023]
@@ -459,29 +496,36 @@ func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 	}
 }
 
-// yccTabs are yccRowAVX512's tables for rows starting at an even [0] or
-// odd [1] column: VPERMD indices of each pixel's chroma column and its
-// neighbour within the group's window of sums (which starts one column
-// before the group's first chroma column), the rounding biases (8 for even
-// columns, 7 for odd), and the multipliers of libjpeg's color tables.
-var yccTabs = func() (t [2][52]int32) {
+// yccRowAVX512's tables (see rowPlanar): for 2:1 horizontal subsampling
+// the group's window of sums starts one chroma column before the group's
+// first chroma column, so pixel m of a group starting at an even column
+// uses column 1 + m/2 (odd start: 1 + (m+1)/2) and its left neighbour for
+// even image columns, its right one for odd columns. Without horizontal
+// subsampling main = neighbour = m. Biases as listed at rowPlanar; the
+// last four entries are libjpeg's color multipliers (jdcolor.c,
+// SCALEBITS 16).
+var (
+	yccTab420 = [2][52]int32{yccTab(true, 0, 8, 7), yccTab(true, 1, 8, 7)}
+	yccTab422 = [2][52]int32{yccTab(true, 0, 4, 8), yccTab(true, 1, 4, 8)}
+	yccTab440 = [2][52]int32{yccTab(false, 0, 4, 4), yccTab(false, 0, 8, 8)}
+	yccTab444 = yccTab(false, 0, 0, 0)
+)
+
+func yccTab(h2 bool, parity int, evenBias, oddBias int32) (t [52]int32) {
 	const scaleBits = 16
 	fix := func(x float64) int32 { return int32(x*(1<<scaleBits) + 0.5) }
-	for p := 0; p < 2; p++ {
-		for m := 0; m < 16; m++ {
-			var main int32
-			if p == 0 {
-				main = 1 + int32(m>>1)
-			} else {
-				main = 1 + int32((1+m)>>1)
-			}
-			if (p+m)&1 == 0 { // even column: left neighbour
-				t[p][m], t[p][16+m], t[p][32+m] = main, main-1, 8
-			} else {
-				t[p][m], t[p][16+m], t[p][32+m] = main, main+1, 7
-			}
+	for m := 0; m < 16; m++ {
+		if !h2 {
+			t[m], t[16+m], t[32+m] = int32(m), int32(m), evenBias
+			continue
 		}
-		t[p][48], t[p][49], t[p][50], t[p][51] = fix(1.40200), -fix(0.34414), -fix(0.71414), fix(1.77200)
+		main := 1 + int32((parity+m)>>1)
+		if (parity+m)&1 == 0 { // even image column: left neighbour
+			t[m], t[16+m], t[32+m] = main, main-1, evenBias
+		} else {
+			t[m], t[16+m], t[32+m] = main, main+1, oddBias
+		}
 	}
+	t[48], t[49], t[50], t[51] = fix(1.40200), -fix(0.34414), -fix(0.71414), fix(1.77200)
 	return
-}()
+}
