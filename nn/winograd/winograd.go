@@ -354,10 +354,7 @@ func Conv(dst, x []float32, n, cin, h, w int, wt *Weights, bias []float32, padTo
 		// position ξ and its output transform by output channel (see
 		// teamBlock).
 		s := wt.getScratch(bt)
-		for b := range nblocks {
-			t0 := b * bt
-			p.teamBlock(s, t0, min(bt, total-t0), threads)
-		}
+		p.teamBlocks(s, total, bt, nblocks, threads)
 		wt.putScratch(s)
 		return
 	}
@@ -493,31 +490,36 @@ func (p *plan) output(s *scratch, b *blockBufs, o0, o1 int) {
 	}
 }
 
-// teamChunk is the number of input or output channels one team item
-// transforms.
-const teamChunk = 32
-
-// teamBlock computes tiles [t0, t0+tb) with up to threads goroutines in
-// three phases: the input transform by chunks of teamChunk input channels,
-// the GEMMs by position ξ, the output transform by chunks of output
-// channels. Items are claimed dynamically, so a helper that starts late
-// (waking an idle thread takes ~0.1–0.2 ms on the VMs measured, a sizable
-// part of a 2–4 ms layer) only takes fewer items; each phase starts once
-// every item of the previous one is done. The calling goroutine returns
-// when every output item is done, without waiting for helpers to exit
-// (a helper arriving after the end finds no item left and touches nothing).
-func (p *plan) teamBlock(s *scratch, t0, tb, threads int) {
-	b := p.setup(s, t0, tb)
+// teamBlocks computes the nblocks blocks of bt tiles (the last one
+// shorter) of total tiles one after the other with up to threads
+// goroutines sharing each block in four phases: locating its tiles (one
+// item), the input transform by chunks of teamChunk input channels, the
+// GEMMs by position ξ, the output transform by chunks of output channels.
+// Items are claimed dynamically, so a helper that starts late (waking an
+// idle thread takes ~0.1–0.2 ms on the VMs measured, a sizable part of a
+// 2–4 ms layer) only takes fewer items; each phase starts once every item
+// of the previous one is done. The calling goroutine returns when every
+// item is done, without waiting for helpers to exit (a helper arriving
+// after the end finds no item left and touches nothing).
+func (p *plan) teamBlocks(s *scratch, total, bt, nblocks, threads int) {
 	nIn := (p.cin + teamChunk - 1) / teamChunk
 	nOut := (p.wt.Cout + teamChunk - 1) / teamChunk
-	tm := &team{n: [3]int64{int64(nIn), int64(b.nxi), int64(nOut)}}
+	_, a := p.wt.Variant.outTile()
+	tm := &team{n: make([]int64, 4*nblocks), next: make([]atomic.Int64, 4*nblocks), done: make([]atomic.Int64, 4*nblocks)}
+	for b := range nblocks {
+		copy(tm.n[4*b:], []int64{1, int64(nIn), int64(a * a), int64(nOut)})
+	}
+	var b blockBufs // the current block, set by its phase 0
 	do := func(phase, i int) {
-		switch phase {
+		switch phase % 4 {
 		case 0:
-			p.input(s, &b, i*teamChunk, min((i+1)*teamChunk, p.cin))
+			t0 := phase / 4 * bt
+			b = p.setup(s, t0, min(bt, total-t0))
 		case 1:
-			p.gemm(&b, i, i+1)
+			p.input(s, &b, i*teamChunk, min((i+1)*teamChunk, p.cin))
 		case 2:
+			p.gemm(&b, i, i+1)
+		case 3:
 			p.output(s, &b, i*teamChunk, min((i+1)*teamChunk, p.wt.Cout))
 		}
 	}
@@ -525,20 +527,24 @@ func (p *plan) teamBlock(s *scratch, t0, tb, threads int) {
 		go tm.run(do)
 	}
 	tm.run(do)
-	tm.wait(2)
+	tm.wait(len(tm.n) - 1)
 }
 
-// team hands out the items of three consecutive phases to the goroutines
+// teamChunk is the number of input or output channels one team item
+// transforms.
+const teamChunk = 32
+
+// team hands out the items of consecutive phases to the goroutines
 // running run.
 type team struct {
-	n          [3]int64 // items per phase
-	next, done [3]atomic.Int64
+	n          []int64 // items per phase
+	next, done []atomic.Int64
 }
 
 // run claims and runs items of each phase in turn, waiting between phases
 // until the previous phase's items are all done.
 func (tm *team) run(do func(phase, i int)) {
-	for ph := range 3 {
+	for ph := range tm.n {
 		if ph > 0 {
 			tm.wait(ph - 1)
 		}
