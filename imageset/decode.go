@@ -113,9 +113,10 @@ func Decode(b []byte, maxPixels int64) (image.Image, error) {
 	}
 	var img image.Image
 	if f == FormatJPEG {
-		// The fast decoder handles the common baseline files exactly as
-		// libjpeg; everything else, and any file it rejects, goes to
-		// image/jpeg, whose verdict stands.
+		// jpegdec decodes baseline and progressive YCbCr/gray JPEGs
+		// exactly as libjpeg-turbo (so as PIL); CMYK, RGB-coded and other
+		// rare variants, and any file it rejects, go to image/jpeg, whose
+		// verdict stands.
 		img, err = fastJPEG(b, maxPixels)
 	}
 	if img == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 )
 
 // Errors. Every error Decode returns wraps one of them.
@@ -27,6 +28,7 @@ const DefaultMaxPixels = 89_478_485
 const (
 	mSOF0 = 0xC0 // baseline
 	mSOF1 = 0xC1 // extended sequential, Huffman
+	mSOF2 = 0xC2 // progressive, Huffman
 	mDHT  = 0xC4
 	mJPG  = 0xC8
 	mDAC  = 0xCC
@@ -93,6 +95,15 @@ type Decoder struct {
 	dcSet [4]bool
 	acSet [4]bool
 
+	// Multi-scan (progressive or non-interleaved) decoding: coefficients
+	// of every block, kept until the last scan.
+	progressive bool
+	buffered    bool
+	coefs       [3][]int16
+	qlatch      [3][64]int32 // each component's table at its first scan
+	latched     [3]bool
+	eobrun      int
+
 	planes [3][]uint8
 	coef   []int16 // one MCU row of coefficient blocks
 	blocks []blockRef
@@ -130,15 +141,16 @@ func (d *Decoder) Decode(data []byte, maxPixels int64) (image.Image, error) {
 			return nil, err
 		}
 		switch {
-		case m == mSOF0 || m == mSOF1:
+		case m == mSOF0 || m == mSOF1 || m == mSOF2:
 			if d.seenSF {
 				return nil, fmt.Errorf("second frame header: %w", ErrCorrupt)
 			}
+			d.progressive = m == mSOF2
 			if err := d.frame(seg, maxPixels); err != nil {
 				return nil, err
 			}
-		case m >= 0xC2 && m <= 0xCF && m != mDHT && m != mJPG && m != mDAC:
-			return nil, fmt.Errorf("SOF%d (progressive, lossless or arithmetic): %w", m-0xC0, ErrUnsupported)
+		case m >= 0xC3 && m <= 0xCF && m != mDHT && m != mJPG && m != mDAC:
+			return nil, fmt.Errorf("SOF%d (lossless or arithmetic): %w", m-0xC0, ErrUnsupported)
 		case m == mDAC:
 			return nil, fmt.Errorf("arithmetic coding: %w", ErrUnsupported)
 		case m == mDHT:
@@ -168,14 +180,32 @@ func (d *Decoder) Decode(data []byte, maxPixels int64) (image.Image, error) {
 			if !d.seenSF {
 				return nil, fmt.Errorf("scan before frame header: %w", ErrCorrupt)
 			}
-			if err := d.scanHeader(seg); err != nil {
+			sc, err := d.parseScan(seg)
+			if err != nil {
 				return nil, err
 			}
-			if err := d.decodeScan(); err != nil {
+			if !d.progressive && !d.buffered && len(sc.comps) == d.ncomp {
+				// The common case: one interleaved sequential scan,
+				// decoded straight into the planes.
+				if err := d.scanHeader(sc); err != nil {
+					return nil, err
+				}
+				if err := d.decodeScan(); err != nil {
+					return nil, err
+				}
+				return d.image(), nil
+			}
+			if err := d.bufferedScan(sc); err != nil {
 				return nil, err
 			}
-			return d.image(), nil
+			if d.pos >= len(d.data) {
+				// Scans may be missing: a truncated file, as PIL reports.
+				return nil, fmt.Errorf("file ends after scan without EOI: %w", ErrCorrupt)
+			}
 		case m == mEOI:
+			if d.buffered {
+				return d.finish(), nil
+			}
 			return nil, fmt.Errorf("EOI before any scan: %w", ErrCorrupt)
 		}
 	}
@@ -185,6 +215,8 @@ func (d *Decoder) reset(data []byte) {
 	d.data, d.pos, d.pad = data, 0, 0
 	d.w, d.h, d.ncomp, d.hmax, d.vmax, d.ri = 0, 0, 0, 0, 0, 0
 	d.jfif, d.adobe, d.xform, d.seenSF = false, false, 0, false
+	d.progressive, d.buffered, d.latched, d.eobrun = false, false, [3]bool{}, 0
+	d.coefs = [3][]int16{}
 	d.qtSet, d.dcSet, d.acSet = [4]bool{}, [4]bool{}, [4]bool{}
 	d.planes = [3][]uint8{}
 }
@@ -332,41 +364,73 @@ func (d *Decoder) defineHuffman(seg []byte) error {
 	return nil
 }
 
-func (d *Decoder) scanHeader(seg []byte) error {
+// scan is one parsed SOS header.
+type scan struct {
+	comps          []int // frame component indices, in scan order
+	ss, se, ah, al int
+}
+
+// parseScan reads an SOS header: component selectors (each a frame
+// component, at most once) with their Huffman table numbers, spectral
+// selection and successive approximation. It also refuses RGB-coded
+// files, which decode elsewhere.
+func (d *Decoder) parseScan(seg []byte) (scan, error) {
+	var sc scan
 	if len(seg) < 1 {
-		return fmt.Errorf("SOS empty: %w", ErrCorrupt)
+		return sc, fmt.Errorf("SOS empty: %w", ErrCorrupt)
 	}
 	ns := int(seg[0])
-	if len(seg) != 4+2*ns {
-		return fmt.Errorf("SOS length %d for %d components: %w", len(seg), ns, ErrCorrupt)
-	}
-	if ns != d.ncomp {
-		return fmt.Errorf("scan of %d of %d components: %w", ns, d.ncomp, ErrUnsupported)
+	if ns < 1 || ns > d.ncomp || len(seg) != 4+2*ns {
+		return sc, fmt.Errorf("SOS length %d for %d components: %w", len(seg), ns, ErrCorrupt)
 	}
 	for i := 0; i < ns; i++ {
 		id, t := seg[1+2*i], seg[2+2*i]
-		c := &d.comp[i]
-		if c.id != id {
-			return fmt.Errorf("scan component order differs from the frame: %w", ErrUnsupported)
+		ci := -1
+		for j := 0; j < d.ncomp; j++ {
+			if d.comp[j].id == id {
+				ci = j
+			}
 		}
+		if ci < 0 || slices.Contains(sc.comps, ci) {
+			return sc, fmt.Errorf("scan component id %d unknown or repeated: %w", id, ErrCorrupt)
+		}
+		c := &d.comp[ci]
 		c.td, c.ta = int(t>>4), int(t&15)
-		if c.td > 3 || c.ta > 3 || !d.dcSet[c.td] || !d.acSet[c.ta] {
-			return fmt.Errorf("component %d: Huffman tables %d/%d undefined: %w", i, c.td, c.ta, ErrCorrupt)
+		if c.td > 3 || c.ta > 3 {
+			return sc, fmt.Errorf("component %d: Huffman tables %d/%d: %w", ci, c.td, c.ta, ErrCorrupt)
 		}
-		if !d.qtSet[c.tq] {
-			return fmt.Errorf("component %d: quantization table %d undefined: %w", i, c.tq, ErrCorrupt)
-		}
+		sc.comps = append(sc.comps, ci)
 	}
 	p := seg[1+2*ns:]
-	if p[0] != 0 || p[1] != 63 || p[2] != 0 {
-		return fmt.Errorf("spectral selection %d..%d, approximation %d: %w", p[0], p[1], p[2], ErrCorrupt)
-	}
+	sc.ss, sc.se, sc.ah, sc.al = int(p[0]), int(p[1]), int(p[2]>>4), int(p[2]&15)
 	if d.ncomp == 3 {
 		// RGB-coded files (libjpeg's default_decompress_parms) go elsewhere.
 		rgbIDs := d.comp[0].id == 'R' && d.comp[1].id == 'G' && d.comp[2].id == 'B'
 		if !d.jfif && ((d.adobe && d.xform == 0) || (!d.adobe && rgbIDs)) {
-			return fmt.Errorf("RGB color space: %w", ErrUnsupported)
+			return sc, fmt.Errorf("RGB color space: %w", ErrUnsupported)
 		}
+	}
+	return sc, nil
+}
+
+// scanHeader checks a sequential scan: full spectrum, no successive
+// approximation, tables defined. For the single-scan path the scan must
+// list the components in frame order.
+func (d *Decoder) scanHeader(sc scan) error {
+	for i, ci := range sc.comps {
+		c := &d.comp[ci]
+		if !d.buffered && ci != i {
+			return fmt.Errorf("scan component order differs from the frame: %w", ErrUnsupported)
+		}
+		if !d.dcSet[c.td] || !d.acSet[c.ta] {
+			return fmt.Errorf("component %d: Huffman tables %d/%d undefined: %w", ci, c.td, c.ta, ErrCorrupt)
+		}
+		if !d.qtSet[c.tq] {
+			return fmt.Errorf("component %d: quantization table %d undefined: %w", ci, c.tq, ErrCorrupt)
+		}
+	}
+	if sc.ss != 0 || sc.se != 63 || sc.ah != 0 || sc.al != 0 {
+		return fmt.Errorf("sequential scan with spectral selection %d..%d, approximation %d/%d: %w", sc.ss, sc.se, sc.ah, sc.al, ErrCorrupt)
 	}
 	return nil
 }

@@ -1,15 +1,22 @@
 // Package jpegdec is a fast decoder for the JPEG files datasets are made of:
-// baseline and extended-sequential Huffman JPEGs with 8-bit samples, one
-// (grayscale) or three (YCbCr) components, in one interleaved scan, with
-// luma sampling factors 1 or 2 and unsubsampled chroma (4:4:4, 4:2:2, 4:2:0,
-// 4:4:0), restart intervals allowed.
+// Huffman-coded JPEGs with 8-bit samples — baseline, extended sequential
+// and progressive, one interleaved scan or several — with one (grayscale)
+// or three (YCbCr) components, luma sampling factors 1 or 2 and
+// unsubsampled chroma (4:4:4, 4:2:2, 4:2:0, 4:4:0), restart intervals
+// allowed.
 //
-// Everything else — progressive and lossless JPEGs, arithmetic coding, 12-bit
-// samples, CMYK/YCCK, RGB-coded (Adobe transform 0) files, separate scans per
-// component, other sampling layouts — is refused with ErrUnsupported so that
-// the caller can fall back to image/jpeg. Corrupt or truncated entropy data
-// is an error (ErrCorrupt), never a panic; the caller can let image/jpeg
-// have the final word on such files.
+// Everything else — lossless JPEGs, arithmetic coding, 12-bit samples,
+// CMYK/YCCK, RGB-coded (Adobe transform 0) files, other sampling layouts —
+// is refused with ErrUnsupported so that the caller can fall back to
+// image/jpeg. Corrupt or truncated data (a multi-scan file must end with
+// EOI: missing scans are truncation, as PIL reports) is an error
+// (ErrCorrupt), never a panic; the caller can let image/jpeg have the
+// final word on such files.
+//
+// Single-scan files are decoded one MCU row at a time straight into the
+// planes; multi-scan files keep every block's coefficients until the last
+// scan (libjpeg's full-image coefficient buffer; jdphuff.c's DC/AC first
+// and refinement scans with end-of-band runs) and transform them at EOI.
 //
 // # Exactness
 //

@@ -9,6 +9,10 @@ import os, subprocess, tempfile
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# A sequential (not progressive) scan script coding each component in its own scan.
+SCANS = os.path.join(tempfile.gettempdir(), 'jpegdec-sequential.scans')
+with open(SCANS, 'w') as f:
+    f.write('0: 0 63 0 0;\n1: 0 63 0 0;\n2: 0 63 0 0;\n')
 src = Image.open('/usr/lib/python3/dist-packages/skimage/data/chelsea.png').convert('RGB')
 
 def ppm(w, h, box=None):
@@ -32,7 +36,13 @@ cases = {
     'tiny_1x1':        ((1, 1), ['-quality', '90'], True),
     'wide_300x3':      ((300, 3), ['-quality', '90'], True),
     'tall_5x150':      ((5, 150), ['-quality', '90', '-sample', '2x2'], True),
-    'progressive':     ((61, 45), ['-quality', '90', '-progressive'], False),
+    'progressive':     ((61, 45), ['-quality', '90', '-progressive'], True),
+    'progressive_opt_422': ((61, 45), ['-quality', '90', '-progressive', '-optimize', '-sample', '2x1'], True),
+    'progressive_gray':    ((61, 45), ['-quality', '90', '-progressive', '-grayscale'], True),
+    'progressive_restart': ((61, 45), ['-quality', '95', '-progressive', '-sample', '1x1', '-restart', '2B'], True),
+    'progressive_440':     ((37, 50), ['-quality', '75', '-progressive', '-sample', '1x2'], True),
+    'progressive_tiny':    ((1, 1), ['-quality', '90', '-progressive'], True),
+    'sequential_scans':    ((61, 45), ['-quality', '90', '-scans', SCANS], True),  # one component per scan
     'arithmetic':      ((61, 45), ['-quality', '90', '-arithmetic'], False),
     'rgb':             ((61, 45), ['-quality', '90', '-rgb'], False),
 }

@@ -1,0 +1,312 @@
+package jpegdec
+
+import (
+	"fmt"
+	"image"
+)
+
+// Multi-scan frames — progressive JPEGs, and sequential ones coded one
+// component per scan — keep every block's coefficients until the last
+// scan (libjpeg's jdcoefct.c "full image buffer") and inverse-transform
+// them at the end. The progressive scans follow libjpeg's jdphuff.c: DC
+// first and refinement scans (which may be interleaved), AC first and
+// refinement scans (one component each) with end-of-band runs.
+
+// allocCoefs sizes the component block grids and allocates the coefficient
+// buffers, refusing frames whose data is too short for their blocks (every
+// block costs at least one bit in the first scan that covers it).
+func (d *Decoder) allocCoefs() error {
+	mcusX := (d.w + 8*d.hmax - 1) / (8 * d.hmax)
+	mcusY := (d.h + 8*d.vmax - 1) / (8 * d.vmax)
+	var blocks int64
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
+		c.bw, c.bh = mcusX*c.h, mcusY*c.v
+		c.stride = 8 * c.bw
+		blocks += int64(c.bw) * int64(c.bh)
+	}
+	if blocks > 8*int64(len(d.data)-d.pos) {
+		return fmt.Errorf("%dx%d frame needs %d blocks, %d bytes of data left: %w", d.w, d.h, blocks, len(d.data)-d.pos, ErrCorrupt)
+	}
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
+		d.coefs[i] = make([]int16, 64*c.bw*c.bh)
+	}
+	d.buffered = true
+	return nil
+}
+
+// bufferedScan decodes one scan into the coefficient buffers.
+func (d *Decoder) bufferedScan(sc scan) error {
+	if !d.buffered {
+		if err := d.allocCoefs(); err != nil {
+			return err
+		}
+	}
+	if d.progressive {
+		switch {
+		case sc.ss == 0 && sc.se != 0, sc.ss > 0 && (sc.se < sc.ss || sc.se > 63 || len(sc.comps) != 1), sc.ah > 13, sc.al > 13:
+			return fmt.Errorf("progressive scan %d..%d, approximation %d/%d, %d components: %w", sc.ss, sc.se, sc.ah, sc.al, len(sc.comps), ErrCorrupt)
+		}
+		for _, ci := range sc.comps {
+			c := &d.comp[ci]
+			if (sc.ss == 0 && sc.ah == 0 && !d.dcSet[c.td]) || (sc.ss > 0 && !d.acSet[c.ta]) {
+				return fmt.Errorf("component %d: Huffman table undefined: %w", ci, ErrCorrupt)
+			}
+		}
+	} else if err := d.scanHeader(sc); err != nil {
+		return err
+	}
+	for _, ci := range sc.comps {
+		if !d.latched[ci] {
+			if !d.qtSet[d.comp[ci].tq] {
+				return fmt.Errorf("component %d: quantization table %d undefined: %w", ci, d.comp[ci].tq, ErrCorrupt)
+			}
+			d.qlatch[ci], d.latched[ci] = d.qt[d.comp[ci].tq], true
+		}
+		d.comp[ci].pred = 0
+	}
+	d.eobrun, d.pad = 0, 0
+	var bits uint64
+	var nbits int
+	block := func(ci, bx, by int) error {
+		c := &d.comp[ci]
+		o := 64 * (by*c.bw + bx)
+		blk := (*[64]int16)(d.coefs[ci][o : o+64])
+		var err error
+		if !d.progressive {
+			bits, nbits, _, err = d.decodeBlock(bits, nbits, blk, &d.dc[c.td], &d.ac[c.ta], &c.pred)
+			return err
+		}
+		bits, nbits, err = d.progressiveBlock(bits, nbits, sc, blk, c)
+		return err
+	}
+	mcu, rst := 0, 0
+	restart := func() error {
+		if d.ri > 0 && mcu > 0 && mcu%d.ri == 0 {
+			if err := d.restart(nbits, rst); err != nil {
+				return err
+			}
+			bits, nbits, rst, d.eobrun = 0, 0, rst+1, 0
+		}
+		mcu++
+		return nil
+	}
+	if len(sc.comps) == 1 {
+		// Non-interleaved: the component's own blocks, one per MCU.
+		ci := sc.comps[0]
+		c := &d.comp[ci]
+		cw := (d.w*c.h + d.hmax - 1) / d.hmax
+		ch := (d.h*c.v + d.vmax - 1) / d.vmax
+		bw, bh := (cw+7)/8, (ch+7)/8
+		for by := 0; by < bh; by++ {
+			for bx := 0; bx < bw; bx++ {
+				if err := restart(); err != nil {
+					return err
+				}
+				if err := block(ci, bx, by); err != nil {
+					return fmt.Errorf("block %d,%d of component %d: %w", bx, by, ci, err)
+				}
+			}
+			if nbits < 8*d.pad {
+				return fmt.Errorf("entropy data ends in block row %d: %w", by, ErrCorrupt)
+			}
+		}
+		return nil
+	}
+	mcusX := (d.w + 8*d.hmax - 1) / (8 * d.hmax)
+	mcusY := (d.h + 8*d.vmax - 1) / (8 * d.vmax)
+	for my := 0; my < mcusY; my++ {
+		for mx := 0; mx < mcusX; mx++ {
+			if err := restart(); err != nil {
+				return err
+			}
+			for _, ci := range sc.comps {
+				c := &d.comp[ci]
+				for by := 0; by < c.v; by++ {
+					for bx := 0; bx < c.h; bx++ {
+						if err := block(ci, mx*c.h+bx, my*c.v+by); err != nil {
+							return fmt.Errorf("MCU %d,%d: %w", mx, my, err)
+						}
+					}
+				}
+			}
+		}
+		if nbits < 8*d.pad {
+			return fmt.Errorf("entropy data ends in MCU row %d: %w", my, ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+// finish inverse-transforms every block into fresh planes.
+func (d *Decoder) finish() image.Image {
+	for ci := 0; ci < d.ncomp; ci++ {
+		c := &d.comp[ci]
+		d.planes[ci] = make([]uint8, c.stride*8*c.bh)
+		q := &d.qlatch[ci]
+		for by := 0; by < c.bh; by++ {
+			for bx := 0; bx < c.bw; bx++ {
+				o := 64 * (by*c.bw + bx)
+				idctBlock((*[64]int16)(d.coefs[ci][o:o+64]), q, d.planes[ci][8*by*c.stride+8*bx:], c.stride)
+			}
+		}
+	}
+	return d.image()
+}
+
+// progressiveBlock decodes one block's part of a progressive scan
+// (jdphuff.c decode_mcu_DC_first, _DC_refine, _AC_first, _AC_refine).
+func (d *Decoder) progressiveBlock(bits uint64, nbits int, sc scan, blk *[64]int16, c *component) (uint64, int, error) {
+	br := bitReader{d: d, bits: bits, nbits: nbits}
+	var err error
+	switch {
+	case sc.ss == 0 && sc.ah == 0: // DC first
+		var s int
+		if s, err = br.symbol(&d.dc[c.td]); err != nil {
+			return br.bits, br.nbits, err
+		}
+		if s > 0 {
+			c.pred += extend(br.get(s), s)
+		}
+		blk[0] = int16(c.pred << uint(sc.al))
+	case sc.ss == 0: // DC refinement
+		if br.get(1) != 0 {
+			blk[0] |= 1 << uint(sc.al)
+		}
+	case sc.ah == 0: // AC first
+		if d.eobrun > 0 {
+			d.eobrun--
+			break
+		}
+		ac := &d.ac[c.ta]
+		for k := sc.ss; k <= sc.se; k++ {
+			var rs int
+			if rs, err = br.symbol(ac); err != nil {
+				return br.bits, br.nbits, err
+			}
+			r, s := rs>>4, rs&15
+			if s != 0 {
+				k += r
+				blk[natural[k&127]&63] = int16(extend(br.get(s), s) << uint(sc.al))
+				continue
+			}
+			if r != 15 {
+				d.eobrun = 1 << uint(r)
+				if r > 0 {
+					d.eobrun += int(br.get(r))
+				}
+				d.eobrun--
+				break
+			}
+			k += 15
+		}
+	default: // AC refinement
+		err = d.acRefine(&br, sc, blk, &d.ac[c.ta])
+	}
+	return br.bits, br.nbits, err
+}
+
+// acRefine is jdphuff.c decode_mcu_AC_refine for one block.
+func (d *Decoder) acRefine(br *bitReader, sc scan, blk *[64]int16, ac *huffTable) error {
+	p1 := int16(1) << uint(sc.al)
+	m1 := int16(-1) << uint(sc.al)
+	correct := func(coef *int16) {
+		if br.get(1) != 0 && *coef&p1 == 0 {
+			if *coef >= 0 {
+				*coef += p1
+			} else {
+				*coef += m1
+			}
+		}
+	}
+	k := sc.ss
+	if d.eobrun == 0 {
+		for ; k <= sc.se; k++ {
+			rs, err := br.symbol(ac)
+			if err != nil {
+				return err
+			}
+			r, s := rs>>4, rs&15
+			var val int16
+			if s != 0 {
+				// s must be 1; libjpeg warns and goes on otherwise.
+				if br.get(1) != 0 {
+					val = p1
+				} else {
+					val = m1
+				}
+			} else if r != 15 {
+				d.eobrun = 1 << uint(r)
+				if r > 0 {
+					d.eobrun += int(br.get(r))
+				}
+				break
+			}
+			for k <= sc.se {
+				coef := &blk[natural[k&127]&63]
+				if *coef != 0 {
+					correct(coef)
+				} else {
+					r--
+					if r < 0 {
+						break
+					}
+				}
+				k++
+			}
+			if s != 0 {
+				blk[natural[k&127]&63] = val
+			}
+		}
+	}
+	if d.eobrun > 0 {
+		for ; k <= sc.se; k++ {
+			if coef := &blk[natural[k&127]&63]; *coef != 0 {
+				correct(coef)
+			}
+		}
+		d.eobrun--
+	}
+	return nil
+}
+
+// bitReader is the bit buffer of the multi-scan path.
+type bitReader struct {
+	d     *Decoder
+	bits  uint64
+	nbits int
+}
+
+// get returns the next n (0..16) bits.
+func (b *bitReader) get(n int) int32 {
+	if n == 0 {
+		return 0
+	}
+	if b.nbits < n {
+		b.bits, b.nbits = b.d.fill(b.bits, b.nbits)
+	}
+	v := int32(b.bits >> (64 - uint(n)))
+	b.bits <<= uint(n)
+	b.nbits -= n
+	return v
+}
+
+// symbol decodes one Huffman symbol.
+func (b *bitReader) symbol(t *huffTable) (int, error) {
+	if b.nbits < 16 {
+		b.bits, b.nbits = b.d.fill(b.bits, b.nbits)
+	}
+	if e := t.look[b.bits>>(64-lookBits)]; e != 0 {
+		n := int(e >> 8)
+		b.bits <<= uint(n)
+		b.nbits -= n
+		return int(e & 0xff), nil
+	}
+	s, bits, nbits, ok := slowSymbol(t, b.bits, b.nbits)
+	if !ok {
+		return 0, fmt.Errorf("bad Huffman code: %w", ErrCorrupt)
+	}
+	b.bits, b.nbits = bits, nbits
+	return s, nil
+}
