@@ -171,7 +171,7 @@ func (d *Decoder) progressiveBlock(bits uint64, nbits int, sc scan, blk *[64]int
 		}
 		blk[0] = int16(c.pred << uint(sc.al))
 	case sc.ss == 0: // DC refinement
-		if br.get(1) != 0 {
+		if br.bit() {
 			blk[0] |= 1 << uint(sc.al)
 		}
 	case sc.ah == 0: // AC first
@@ -212,7 +212,7 @@ func (d *Decoder) acRefine(br *bitReader, sc scan, blk *[64]int16, ac *huffTable
 	p1 := int16(1) << uint(sc.al)
 	m1 := int16(-1) << uint(sc.al)
 	correct := func(coef *int16) {
-		if br.get(1) != 0 && *coef&p1 == 0 {
+		if br.bit() && *coef&p1 == 0 {
 			if *coef >= 0 {
 				*coef += p1
 			} else {
@@ -231,7 +231,7 @@ func (d *Decoder) acRefine(br *bitReader, sc scan, blk *[64]int16, ac *huffTable
 			var val int16
 			if s != 0 {
 				// s must be 1; libjpeg warns and goes on otherwise.
-				if br.get(1) != 0 {
+				if br.bit() {
 					val = p1
 				} else {
 					val = m1
@@ -289,6 +289,17 @@ func (b *bitReader) get(n int) int32 {
 	v := int32(b.bits >> (64 - uint(n)))
 	b.bits <<= uint(n)
 	b.nbits -= n
+	return v
+}
+
+// bit returns the next bit.
+func (b *bitReader) bit() bool {
+	if b.nbits == 0 {
+		b.bits, b.nbits = b.d.fill(b.bits, b.nbits)
+	}
+	v := b.bits>>63 != 0
+	b.bits <<= 1
+	b.nbits--
 	return v
 }
 
