@@ -92,7 +92,9 @@ type Predictor struct {
 	Head     *head.Head
 	Classes  []string
 	Pre      imageset.Preprocess
-	Threads  int
+	// Notes are caveats found while loading the run, for the user.
+	Notes   []string
+	Threads int
 	// TTA "flip" averages each image's probabilities with those of its
 	// horizontal flip (a second backbone pass); "" none.
 	TTA string
@@ -128,11 +130,16 @@ func NewPredictor(ctx context.Context, runDir, modelRef string, opts backbone.Op
 	if err := json.Unmarshal(m.Spec.Preprocess, &pre); err != nil {
 		return nil, fmt.Errorf("bundle: %s: preprocess spec: %w", runDir, err)
 	}
+	var notes []string
+	if up, old := pre.UpgradeVersion(); old {
+		notes = append(notes, fmt.Sprintf("the head was trained on features of pixel version %d; this build decodes with version %d (JPEG pixels within a few levels of the old ones)", pre.Version, up.Version))
+		pre = up
+	}
 	if err := pre.Validate(); err != nil {
 		return nil, fmt.Errorf("bundle: %s: preprocess spec: %w", runDir, err)
 	}
 	b.Preprocess = pre
-	return &Predictor{Meta: m, Backbone: b, Head: h, Classes: classes, Pre: pre}, nil
+	return &Predictor{Meta: m, Backbone: b, Head: h, Classes: classes, Pre: pre, Notes: notes}, nil
 }
 
 // Predict classifies the images, returning the topK classes of each; a bad

@@ -146,14 +146,14 @@ func TestPreprocessJSON(t *testing.T) {
 	}
 	tv := mustPreset(t, "torchvision")
 	// The canonical form is fixed: changing it changes every cache key.
-	want := `{"name":"torchvision","version":1,"resize_short":256,"resize_h":0,"resize_w":0,"crop_h":224,"crop_w":224,"interpolation":"bilinear","antialias":true,"scale":0.00392156862745098,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225],"channel_order":"RGB","layout":"CHW"}`
+	want := `{"name":"torchvision","version":2,"resize_short":256,"resize_h":0,"resize_w":0,"crop_h":224,"crop_w":224,"interpolation":"bilinear","antialias":true,"scale":0.00392156862745098,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225],"channel_order":"RGB","layout":"CHW"}`
 	if tv.Key() != want {
 		t.Errorf("canonical torchvision:\n%s\nwant\n%s", tv.Key(), want)
 	}
 	if s := tv.WithSize(342).WithCrop(299).OutShape(); s != [3]int{3, 299, 299} {
 		t.Errorf("OutShape %v", s)
 	}
-	for _, bad := range []string{"nope", `{"name":"x"}`, `{"bogus":1}`, `{"name":"x","version":1,"crop_h":10,"crop_w":10,"interpolation":"lanczos","scale":1,"std":[1,1,1],"channel_order":"RGB","layout":"CHW"}`} {
+	for _, bad := range []string{"nope", `{"name":"x"}`, `{"bogus":1}`, `{"name":"x","version":2,"crop_h":10,"crop_w":10,"interpolation":"lanczos","scale":1,"std":[1,1,1],"channel_order":"RGB","layout":"CHW"}`} {
 		if _, err := ParsePreprocess(bad); !errors.Is(err, ErrPreprocess) {
 			t.Errorf("%s: %v", bad, err)
 		}

@@ -12,7 +12,26 @@ import (
 // chroma upsampling and color tables, PIL-exact fixed-point resampling, EXIF
 // orientation). It is stored in Preprocess.Version so that a change of
 // algorithm changes cache keys.
-const PixelVersion = 1
+//
+// Version 2: JPEGs are decoded by jpegdec with libjpeg's islow IDCT, so
+// decoded pixels equal PIL's exactly; version 1 used image/jpeg's IDCT
+// (within a few levels). Stores extracted under version 1 no longer match
+// the spec of a new extraction and are recomputed; see UpgradeVersion for
+// trained heads.
+const PixelVersion = 2
+
+// UpgradeVersion returns p moved to this build's PixelVersion and whether
+// it was older: for applying a head trained on features of an earlier
+// pixel version (whose pixels differ by a few levels at most) rather than
+// refusing it. Extraction never upgrades: a cache records the version its
+// features were computed with.
+func (p Preprocess) UpgradeVersion() (Preprocess, bool) {
+	if p.Version >= 1 && p.Version < PixelVersion {
+		p.Version = PixelVersion
+		return p, true
+	}
+	return p, false
+}
 
 // Preprocess describes how a decoded image becomes a float32 tensor:
 //

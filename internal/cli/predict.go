@@ -37,6 +37,9 @@ whose digest must match the one the head was trained on.`}
 			return err
 		}
 		p.Threads = *threads
+		for _, n := range p.Notes {
+			fmt.Fprintf(env.Stderr, "note: %s\n", n)
+		}
 		if *tta != "" && *tta != bundle.TTAFlip {
 			return usageError("--tta %q: predict supports flip", *tta)
 		}
