@@ -3,6 +3,7 @@ package imageset
 import (
 	"context"
 	"fmt"
+	"github.com/preconv/preconv/internal/cputime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,7 @@ func BenchPreprocess(ctx context.Context, files []string, p Preprocess, workers 
 	var firstErr error
 	var mu sync.Mutex
 	deadline := time.Now().Add(d)
-	c0 := processCPU()
+	c0 := cputime.Process()
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -77,7 +78,7 @@ func BenchPreprocess(ctx context.Context, files []string, p Preprocess, workers 
 	}
 	wg.Wait()
 	el := time.Since(t0).Seconds()
-	cpu := (processCPU() - c0).Seconds()
+	cpu := (cputime.Process() - c0).Seconds()
 	if firstErr != nil {
 		return nil, firstErr
 	}

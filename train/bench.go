@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"github.com/preconv/preconv/internal/cputime"
 	"math/rand/v2"
 	"time"
 
@@ -59,14 +60,14 @@ func BenchHead(ctx context.Context, ds Dataset, threads int, fold bool) (*HeadBe
 	var cpu0 time.Duration
 	mark := func(ev Event) {
 		if ev.Kind == "epoch" && ev.Epoch == 1 {
-			cpu0 = processCPU()
+			cpu0 = cputime.Process()
 		}
 	}
 	res, err := Run(ctx, cfg, ds, nil, mark)
 	if err != nil {
 		return nil, err
 	}
-	cpu := (processCPU() - cpu0).Seconds()
+	cpu := (cputime.Process() - cpu0).Seconds()
 	e := res.History[1]
 	hb := &HeadBench{Items: ds.Len(), Threads: threads, Fold: fold, EpochSeconds: float64(ds.Len()) / e.ItemsPerSec,
 		ItemsPerSec: e.ItemsPerSec, FoldSeconds: res.FoldSeconds}
