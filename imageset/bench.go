@@ -3,10 +3,11 @@ package imageset
 import (
 	"context"
 	"fmt"
-	"github.com/preconv/preconv/internal/cputime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/preconv/preconv/internal/cputime"
 )
 
 // PreprocessBench is one measurement of BenchPreprocess.

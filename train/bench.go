@@ -3,12 +3,13 @@ package train
 import (
 	"context"
 	"fmt"
-	"github.com/preconv/preconv/internal/cputime"
 	"math/rand/v2"
 	"time"
 
 	"github.com/preconv/preconv/head"
 	"github.com/preconv/preconv/tensor"
+
+	"github.com/preconv/preconv/internal/cputime"
 )
 
 // SyntheticFeatures returns n items of the given shape drawn like the
