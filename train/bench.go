@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/preconv/preconv/head"
-	"github.com/preconv/preconv/tensor"
-
 	"github.com/preconv/preconv/internal/cputime"
+	"github.com/preconv/preconv/tensor"
 )
 
 // SyntheticFeatures returns n items of the given shape drawn like the
