@@ -792,19 +792,24 @@ func (p *plan) packedGemm(v []float32, vs int, mm []float32, ms, ldt, tb, x0, x1
 		vx := v[xi*vs : xi*vs+cin*ldt]
 		ux := wt.u[xi*np*cin*8 : (xi+1)*np*cin*8]
 		mx := mm[xi*ms : xi*ms+np*8*ldt]
-		for P := 0; P < np; P++ {
-			up := ux[P*cin*8 : (P+1)*cin*8]
-			mp := mx[P*8*ldt : (P+1)*8*ldt]
-			t := 0
-			for ; t+32 <= full; t += 32 {
-				gemm8xN(32, cin, up, vx[t:], ldt, mp[t:], ldt)
+		// Panels in groups of 8, each group's tail columns right after
+		// its main columns, while its 8 panels of U are still in cache.
+		for P0 := 0; P0 < np; P0 += 8 {
+			P1 := min(P0+8, np)
+			for P := P0; P < P1; P++ {
+				up := ux[P*cin*8 : (P+1)*cin*8]
+				mp := mx[P*8*ldt : (P+1)*8*ldt]
+				t := 0
+				for ; t+32 <= full; t += 32 {
+					gemm8xN(32, cin, up, vx[t:], ldt, mp[t:], ldt)
+				}
+				if t < full {
+					gemm8xN(16, cin, up, vx[t:], ldt, mp[t:], ldt)
+				}
 			}
-			if t < full {
-				gemm8xN(16, cin, up, vx[t:], ldt, mp[t:], ldt)
+			for t := full; t < full+tail; t++ {
+				gemmCol(P1-P0, cin, ux[P0*cin*8:], cin*8, vx[t:], ldt, mx[P0*8*ldt+t:], ldt)
 			}
-		}
-		for t := full; t < full+tail; t++ {
-			gemmCol(np, cin, ux, cin*8, vx[t:], ldt, mx[t:], ldt)
 		}
 	}
 }
