@@ -103,6 +103,7 @@ type Decoder struct {
 	qlatch      [3][64]int32 // each component's table at its first scan
 	latched     [3]bool
 	eobrun      int
+	scans       int
 
 	planes [3][]uint8
 	coef   []int16 // one MCU row of coefficient blocks
@@ -215,7 +216,7 @@ func (d *Decoder) reset(data []byte) {
 	d.data, d.pos, d.pad = data, 0, 0
 	d.w, d.h, d.ncomp, d.hmax, d.vmax, d.ri = 0, 0, 0, 0, 0, 0
 	d.jfif, d.adobe, d.xform, d.seenSF = false, false, 0, false
-	d.progressive, d.buffered, d.latched, d.eobrun = false, false, [3]bool{}, 0
+	d.progressive, d.buffered, d.latched, d.eobrun, d.scans = false, false, [3]bool{}, 0, 0
 	d.coefs = [3][]int16{}
 	d.qtSet, d.dcSet, d.acSet = [4]bool{}, [4]bool{}, [4]bool{}
 	d.planes = [3][]uint8{}

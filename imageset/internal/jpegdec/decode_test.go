@@ -204,3 +204,33 @@ func TestHostileHeaders(t *testing.T) {
 		t.Errorf("refusing an 8000x8000 header allocated %d bytes (%v allocs/run)", grown, allocs)
 	}
 }
+
+// TestScanLimit: a progressive file whose scans repeat hundreds of times
+// (each a pass over every block) is refused, not decoded for ever.
+func TestScanLimit(t *testing.T) {
+	b := fixtures(t)["progressive_gray"]
+	// Repeat the first scan (the DC scan, which decodes the same way every
+	// time): its SOS header and data up to the next marker.
+	first := bytes.Index(b, []byte{0xFF, 0xDA})
+	if first < 0 {
+		t.Fatal("no SOS")
+	}
+	next := first + 2 + int(binary.BigEndian.Uint16(b[first+2:]))
+	for next+1 < len(b) && (b[next] != 0xFF || b[next+1] == 0 || (b[next+1] >= 0xD0 && b[next+1] <= 0xD7)) {
+		next++
+	}
+	build := func(repeats int) []byte {
+		var f []byte
+		f = append(f, b[:next]...)
+		for i := 0; i < repeats; i++ {
+			f = append(f, b[first:next]...)
+		}
+		return append(f, b[next:]...)
+	}
+	if _, err := Decode(build(10), 0); err != nil {
+		t.Fatalf("10 repeated DC scans: %v", err)
+	}
+	if _, err := Decode(build(maxScans), 0); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "scans") {
+		t.Errorf("%d repeated scans: %v", maxScans, err)
+	}
+}

@@ -36,8 +36,17 @@ func (d *Decoder) allocCoefs() error {
 	return nil
 }
 
+// maxScans bounds the scans of one frame. Real files have a handful (11 for
+// libjpeg's default progression); each scan costs a pass over the frame's
+// blocks, so a file of thousands of tiny scans would cost CPU without
+// bound.
+const maxScans = 256
+
 // bufferedScan decodes one scan into the coefficient buffers.
 func (d *Decoder) bufferedScan(sc scan) error {
+	if d.scans++; d.scans > maxScans {
+		return fmt.Errorf("more than %d scans: %w", maxScans, ErrCorrupt)
+	}
 	if !d.buffered {
 		if err := d.allocCoefs(); err != nil {
 			return err
