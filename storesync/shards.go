@@ -75,3 +75,39 @@ func PullShards(ctx context.Context, b objstore.Bucket, prefix, dir string, o Op
 	}
 	return total, nil
 }
+
+// DeleteShards removes the named shards ("0-of-4", …) under prefix: each
+// shard's .zattrs first, so that an interrupted deletion leaves no shard
+// that RemoteShards lists, then its other objects. It returns how many
+// objects it deleted; shards already gone are not an error.
+func DeleteShards(ctx context.Context, b objstore.Bucket, prefix string, names []string) (int, error) {
+	rb, err := objstore.Sub(b, prefix)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		if objstore.ValidKey(name) != nil || strings.Contains(name, "/") {
+			return n, fmt.Errorf("shard %q: %w", name, objstore.ErrBadKey)
+		}
+		dir := path.Join(ShardsPrefix, name)
+		l, err := rb.List(ctx, dir+"/")
+		if err != nil {
+			return n, wrapErr(err)
+		}
+		sort.Slice(l, func(i, j int) bool {
+			zi, zj := path.Base(l[i].Key) == zattrsKey, path.Base(l[j].Key) == zattrsKey
+			if zi != zj {
+				return zi
+			}
+			return l[i].Key < l[j].Key
+		})
+		for _, in := range l {
+			if err := rb.Delete(ctx, in.Key); err != nil {
+				return n, fmt.Errorf("shard %s: delete %s: %w", name, in.Key, wrapErr(err))
+			}
+			n++
+		}
+	}
+	return n, nil
+}

@@ -140,22 +140,30 @@ func openShardRef(ctx context.Context, env *Env, ref string, sh extract.Shard) (
 // openMergeRef is openStoreRef for 'store merge': with an s3:// ref, the
 // store (if any) and every shard pushed there are pulled into the working
 // copy, and finish(true) pushes the merged store.
-func openMergeRef(ctx context.Context, env *Env, ref string) (dir string, finish func(commit bool) error, err error) {
+func openMergeRef(ctx context.Context, env *Env, ref string) (dir string, finish func(commit bool) error, clean func(names []string) error, err error) {
 	if ref == "" || !remote.IsRemote(ref) {
-		return ref, func(bool) error { return nil }, nil
+		return ref, func(bool) error { return nil }, func([]string) error { return nil }, nil
 	}
 	b, err := s3Ref(ref)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	dir, finish, err = openStoreRef(ctx, env, ref, true)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	st, err := storesync.PullShards(ctx, b, "", dir, storesync.Options{CacheDir: remoteConfig().CacheDir})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	fmt.Fprintf(env.Stderr, "pulled the shards of %s: %d files, %d fetched (%s)\n", b, st.Files, st.Transferred, humanBytes(st.Bytes))
-	return dir, finish, nil
+	clean = func(names []string) error {
+		n, err := storesync.DeleteShards(ctx, b, "", names)
+		if err != nil {
+			return fmt.Errorf("%s: removing merged shards: %w", b, err)
+		}
+		fmt.Fprintf(env.Stderr, "removed %d merged shards from %s (%d objects)\n", len(names), b, n)
+		return nil
+	}
+	return dir, finish, clean, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/preconv/preconv/bundle"
@@ -11,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/preconv/preconv/objstore"
 	"github.com/preconv/preconv/objstore/s3test"
 	"github.com/preconv/preconv/remote"
+	"github.com/preconv/preconv/storesync"
 )
 
 // TestS3Store drives extract → train → eval → pull → push against a real S3
@@ -165,8 +168,22 @@ func TestS3Shards(t *testing.T) {
 		t.Fatalf("rerun of shard 1 elsewhere: %v %+v %s", r.err, ex, r.stderr)
 	}
 	t.Setenv("PRECONV_CACHE", filepath.Join(dir, "machine", "merge"))
-	if r = run("store", "merge", url, "--json"); r.code != 0 {
+	b, err := objstore.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, err := storesync.RemoteShards(context.Background(), b, ""); err != nil || len(names) != 2 {
+		t.Fatalf("remote shards before the merge: %v %v", names, err)
+	}
+	if r = run("store", "merge", url, "--clean", "--json"); r.code != 0 {
 		t.Fatalf("store merge %s: %v\n%s", url, r.err, r.stderr)
+	}
+	// --clean removed the merged shards from the bucket too.
+	if names, err := storesync.RemoteShards(context.Background(), b, ""); err != nil || len(names) != 0 {
+		t.Errorf("remote shards after merge --clean: %v %v", names, err)
+	}
+	if l, err := b.List(context.Background(), storesync.ShardsPrefix+"/"); err != nil || len(l) != 0 {
+		t.Errorf("objects left under %s: %d %v", storesync.ShardsPrefix, len(l), err)
 	}
 	if r = run("pull", url, pulled); r.code != 0 {
 		t.Fatalf("pull: %v", r.err)

@@ -197,7 +197,8 @@ STORE/.preconv/shards/ into STORE. Refuses, writing nothing, unless shards
 0..N-1 are all finished and agree (same spec, same dataset listing), naming
 the missing or mismatched shards. The merged store is the one a single
 machine writes (byte-identical features, labels, keys and records) and is
-verified before the command returns. --clean then removes the shards.`}
+verified before the command returns. --clean then removes the shards (for an
+s3:// store, in the bucket too, after the merged store is pushed).`}
 	merge.Run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlags(env, merge)
 		var opts extract.MergeOptions
@@ -211,7 +212,9 @@ verified before the command returns. --clean then removes the shards.`}
 		if len(pos) != 1 {
 			return usageError("store merge needs one STORE directory (try 'preconv store merge -h')")
 		}
-		dir, finish, err := openMergeRef(ctx, env, pos[0]) // s3://: pull the store and its shards, push the result
+		// s3://: pull the store and its shards, push the result, and with
+		// --clean delete the merged shards there too.
+		dir, finish, clean, err := openMergeRef(ctx, env, pos[0])
 		if err != nil {
 			return err
 		}
@@ -221,6 +224,15 @@ verified before the command returns. --clean then removes the shards.`}
 		}
 		if err := finish(true); err != nil {
 			return err
+		}
+		if res.Cleaned {
+			names := make([]string, res.Shards)
+			for i := range names {
+				names[i] = fmt.Sprintf("%d-of-%d", i, res.Shards)
+			}
+			if err := clean(names); err != nil {
+				return err
+			}
 		}
 		if *asJSON {
 			return writeJSON(env.Stdout, res)
