@@ -53,6 +53,54 @@ hdone:
 	VZEROUPPER
 	RET
 
+// func hrowAVX512BW(dst *uint8, src *uint8, plan *byte, groups int, ks int)
+//
+// hrowAVX512 for CPUs without VBMI: the 64-byte window is widened to 64
+// words in two registers and VPERMI2W picks each lane's word (the plan's
+// byte index at byte 4j reads as word index at word 2j; the odd words are
+// zeroed by the mask), giving the same int32 lanes.
+TEXT ·hrowAVX512BW(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ plan+16(FP), BX
+	MOVQ groups+24(FP), CX
+	MOVQ ks+32(FP), DX
+	MOVL $0x55555555, AX
+	KMOVD AX, K2
+	MOVL $0x200000, AX
+	VPBROADCASTD AX, Z30
+	VPXORD Z31, Z31, Z31
+
+wgroup:
+	TESTQ CX, CX
+	JZ    wdone
+	MOVLQSX (BX), AX
+	VPMOVZXBW (SI)(AX*1), Z4
+	VPMOVZXBW 32(SI)(AX*1), Z5
+	VMOVDQA64 Z30, Z1
+	LEAQ 64(BX), R8
+	MOVQ DX, R9
+
+wtap:
+	VMOVDQU64 (R8), Z3
+	VPERMI2W.Z Z5, Z4, K2, Z3
+	VPMULLD 64(R8), Z3, Z3
+	VPADDD Z3, Z1, Z1
+	ADDQ $128, R8
+	DECQ R9
+	JNZ  wtap
+	VPSRAD $22, Z1, Z1
+	VPMAXSD Z31, Z1, Z1
+	VPMOVUSDB Z1, (DI)
+	ADDQ $16, DI
+	MOVQ R8, BX
+	DECQ CX
+	JMP  wgroup
+
+wdone:
+	VZEROUPPER
+	RET
+
 // func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int)
 //
 // dst[i] = clip8(half + sum_t src[t*stride+i] * w[t]) for i < 16*n16.

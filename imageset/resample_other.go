@@ -4,7 +4,7 @@ package imageset
 
 func haveResampleKernels() bool { return false }
 
-func hrowAVX512(dst *uint8, src *uint8, plan *byte, groups int, ks int) {
+func hrow(dst *uint8, src *uint8, plan *byte, groups int, ks int) {
 	panic("imageset: no resampling kernels on this platform")
 }
 

@@ -111,7 +111,7 @@ func resamplePlanar(rr rowReader, hc, vc coeffs, ix0, ix1, iy0, iy1 int, dst []f
 	for y := iy0; y < iy1; y++ {
 		readPlanar(rr, y, ix0, ix1, s.in[0], s.in[1], s.in[2], s)
 		for c := 0; c < 3; c++ {
-			hrowAVX512(&s.mid[c][(y-iy0)*stride], &s.in[c][0], &hp.rec[0], hp.groups, hp.ks)
+			hrow(&s.mid[c][(y-iy0)*stride], &s.in[c][0], &hp.rec[0], hp.groups, hp.ks)
 		}
 	}
 	s.out = grow(s.out, stride)

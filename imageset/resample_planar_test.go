@@ -55,8 +55,18 @@ func randomImages(rng *rand.Rand, w, h int) []image.Image {
 // than the image, and images of several reader types.
 func TestPlanarMatchesGo(t *testing.T) {
 	if !haveResampleKernels() {
-		t.Skip("no AVX-512 VBMI on this CPU: only the Go passes run here (the parity tests cover them)")
+		t.Skip("no AVX-512 BW on this CPU: only the Go passes run here (the parity tests cover them)")
 	}
+	if cpu.HasAVX512VBMI() {
+		t.Run("vbmi", testPlanarMatchesGo)
+	}
+	t.Run("bw", func(t *testing.T) {
+		defer cpu.DisableVBMI()()
+		testPlanarMatchesGo(t)
+	})
+}
+
+func testPlanarMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	type tc struct {
 		w, h   int

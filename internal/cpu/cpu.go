@@ -15,7 +15,8 @@ import "golang.org/x/sys/cpu"
 type features struct {
 	avx512  bool // AVX-512 F (+ OS support for ZMM state)
 	avx2fma bool // AVX2 and FMA3 (+ OS support for YMM state)
-	vbmi    bool // AVX-512 BW and VBMI (byte permutes), on top of avx512
+	bw      bool // AVX-512 BW (byte/word instructions), on top of avx512
+	vbmi    bool // AVX-512 VBMI (byte permutes), on top of bw
 }
 
 var x86 = detect()
@@ -24,6 +25,7 @@ func detect() features {
 	return features{
 		avx512:  cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA,
 		avx2fma: cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX,
+		bw:      cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW,
 		vbmi:    cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI,
 	}
 }
@@ -31,10 +33,23 @@ func detect() features {
 // HasAVX512 reports whether AVX-512F kernels may run.
 func HasAVX512() bool { return x86.avx512 }
 
+// HasAVX512BW reports whether AVX-512 kernels that also use BW
+// instructions (byte and word moves, VPERMI2W) may run. DisableAVX512
+// turns it off too.
+func HasAVX512BW() bool { return x86.avx512 && x86.bw }
+
 // HasAVX512VBMI reports whether AVX-512 kernels that also use BW and VBMI
-// instructions (masked byte moves, VPERMB) may run. DisableAVX512 turns it
-// off too.
-func HasAVX512VBMI() bool { return x86.avx512 && x86.vbmi }
+// instructions (VPERMB) may run. DisableAVX512 and DisableVBMI turn it off.
+func HasAVX512VBMI() bool { return x86.avx512 && x86.bw && x86.vbmi }
+
+// DisableVBMI turns the VBMI flag off (so that a test can run the kernels
+// of AVX-512 CPUs without VBMI, such as Skylake-SP) and returns a function
+// that restores it. For tests only, like DisableAVX512.
+func DisableVBMI() (restore func()) {
+	old := x86.vbmi
+	x86.vbmi = false
+	return func() { x86.vbmi = old }
+}
 
 // HasAVX2FMA reports whether AVX2+FMA3 kernels may run.
 func HasAVX2FMA() bool { return x86.avx2fma }

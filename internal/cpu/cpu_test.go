@@ -29,3 +29,22 @@ func TestDisableRestores(t *testing.T) {
 	}
 	t.Logf("summary: %s", cpu.Summary())
 }
+
+func TestDisableVBMIRestores(t *testing.T) {
+	v := cpu.HasAVX512VBMI()
+	restore := cpu.DisableVBMI()
+	if cpu.HasAVX512VBMI() {
+		t.Fatal("HasAVX512VBMI true after DisableVBMI")
+	}
+	restore()
+	if cpu.HasAVX512VBMI() != v {
+		t.Fatal("DisableVBMI did not restore")
+	}
+	if cpu.HasAVX512VBMI() && !cpu.HasAVX512BW() {
+		t.Fatal("VBMI without BW")
+	}
+	defer cpu.DisableAVX512()()
+	if cpu.HasAVX512BW() || cpu.HasAVX512VBMI() {
+		t.Fatal("BW/VBMI kernels enabled with AVX-512 disabled")
+	}
+}
