@@ -50,7 +50,7 @@ func loadView(path string, v View, pre Preprocess, a Augment, maxPixels int64, d
 			err = &ItemError{Path: path, Err: fmt.Errorf("%w: panic: %v", ErrCorrupt, p)}
 		}
 	}()
-	img, err := decodePath(path, maxPixels)
+	img, err := s.decodePath(path, maxPixels)
 	if err != nil {
 		return &ItemError{Path: path, Err: err}
 	}

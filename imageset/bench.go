@@ -41,11 +41,11 @@ func BenchPreprocess(ctx context.Context, files []string, p Preprocess, workers 
 	}
 	workers = max(workers, 1)
 	one := func(f string, dst []float32, s *scratch) error {
-		img, err := DecodeFile(f, 0)
-		if err != nil {
+		// The loader's path (reused file buffer and planes).
+		if err := loadOne(f, p, 0, dst, s); err != nil {
 			return err
 		}
-		return p.apply(img, dst, s)
+		return nil
 	}
 	warm := make([]float32, os[0]*os[1]*os[2])
 	for _, f := range files {

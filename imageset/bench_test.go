@@ -78,11 +78,7 @@ func BenchmarkDecodePreprocess(b *testing.B) {
 		b.ReportAllocs()
 		c0 := cpuTime()
 		for i := 0; i < b.N; i++ {
-			img, err := DecodeFile(files[i%len(files)], 0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := pre.apply(img, dst, s); err != nil {
+			if err := loadOne(files[i%len(files)], pre, 0, dst, s); err != nil {
 				b.Fatal(err)
 			}
 		}

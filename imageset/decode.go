@@ -76,6 +76,11 @@ func DecodeFile(path string, maxPixels int64) (image.Image, error) {
 // Decode decodes an image held in memory; see DecodeFile. Errors do not name
 // a file.
 func Decode(b []byte, maxPixels int64) (image.Image, error) {
+	return decodeWith(b, maxPixels, nil)
+}
+
+// decodeWith is Decode with the JPEG decoder dec (nil: one from the pool).
+func decodeWith(b []byte, maxPixels int64, dec *jpegdec.Decoder) (image.Image, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
@@ -117,7 +122,7 @@ func Decode(b []byte, maxPixels int64) (image.Image, error) {
 		// exactly as libjpeg-turbo (so as PIL); CMYK, RGB-coded and other
 		// rare variants, and any file it rejects, go to image/jpeg, whose
 		// verdict stands.
-		img, err = fastJPEG(b, maxPixels)
+		img, err = fastJPEG(b, maxPixels, dec)
 	}
 	if img == nil {
 		img, err = safeDecode(decFn, b)
@@ -142,17 +147,19 @@ func Decode(b []byte, maxPixels int64) (image.Image, error) {
 // never reused.
 var jpegDecoders = sync.Pool{New: func() any { return new(jpegdec.Decoder) }}
 
-// fastJPEG decodes b with jpegdec; nil without error when jpegdec declines
-// (unsupported variant or data it rejects).
-func fastJPEG(b []byte, maxPixels int64) (img image.Image, err error) {
+// fastJPEG decodes b with dec (nil: a pooled decoder); nil without error
+// when jpegdec declines (unsupported variant or data it rejects).
+func fastJPEG(b []byte, maxPixels int64, dec *jpegdec.Decoder) (img image.Image, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			img, err = nil, nil
 		}
 	}()
-	d := jpegDecoders.Get().(*jpegdec.Decoder)
-	defer jpegDecoders.Put(d)
-	img, err = d.Decode(b, maxPixels)
+	if dec == nil {
+		dec = jpegDecoders.Get().(*jpegdec.Decoder)
+		defer jpegDecoders.Put(dec)
+	}
+	img, err = dec.Decode(b, maxPixels)
 	if err != nil {
 		return nil, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"iter"
 	"os"
 	"runtime"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/preconv/preconv/tensor"
+
+	"github.com/preconv/preconv/imageset/internal/jpegdec"
 )
 
 // LoadOptions configures Load. Zero values are the documented defaults.
@@ -213,7 +216,7 @@ func loadOne(path string, pre Preprocess, maxPixels int64, dst []float32, s *scr
 			err = &ItemError{Path: path, Err: fmt.Errorf("%w: panic: %v", ErrCorrupt, p)}
 		}
 	}()
-	img, err := decodePath(path, maxPixels)
+	img, err := s.decodePath(path, maxPixels)
 	if err != nil {
 		return &ItemError{Path: path, Err: err}
 	}
@@ -223,8 +226,34 @@ func loadOne(path string, pre Preprocess, maxPixels int64, dst []float32, s *scr
 	return nil
 }
 
+// decodePath is decodePath for a worker that consumes each image before it
+// decodes the next: the file is read into a reused buffer and JPEGs are
+// decoded into the planes of the previous one (jpegdec.Decoder.ReusePlanes),
+// so that a dataset pass allocates almost nothing per image.
+func (s *scratch) decodePath(path string, maxPixels int64) (image.Image, error) {
+	if s.jpeg == nil {
+		s.jpeg = &jpegdec.Decoder{ReusePlanes: true}
+	}
+	b, err := readFile(path, s.file)
+	if err != nil {
+		return nil, err
+	}
+	s.file = b
+	return decodeWith(b, maxPixels, s.jpeg)
+}
+
 // decodePath is DecodeFile with errors that do not repeat the path.
 func decodePath(path string, maxPixels int64) (image.Image, error) {
+	b, err := readFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(b, maxPixels)
+}
+
+// readFile reads a regular file of at most MaxFileBytes into buf (grown as
+// needed), with errors that do not repeat the path.
+func readFile(path string, buf []byte) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, stripPath(err)
@@ -238,9 +267,27 @@ func decodePath(path string, maxPixels int64) (image.Image, error) {
 	if st.Size() > MaxFileBytes {
 		return nil, fmt.Errorf("%d bytes, limit %d: %w", st.Size(), MaxFileBytes, ErrTooLarge)
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, stripPath(err)
 	}
-	return Decode(b, maxPixels)
+	defer f.Close()
+	// The size may change under us: read until EOF, up to the limit.
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > MaxFileBytes {
+			return nil, fmt.Errorf("more than %d bytes: %w", MaxFileBytes, ErrTooLarge)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, stripPath(err)
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+
+	"github.com/preconv/preconv/imageset/internal/jpegdec"
 )
 
 // precisionBits is PIL's fixed-point precision for 8-bit resampling
@@ -161,6 +163,8 @@ func cropOffset(size, crop int) int {
 type scratch struct {
 	rgb, tmp, row []uint8
 	planar        *planarScratch
+	jpeg          *jpegdec.Decoder // reuses its planes: see scratch.decodePath
+	file          []byte           // the last file read
 }
 
 func grow[T any](s []T, n int) []T {

@@ -74,6 +74,13 @@ type component struct {
 // Decoder decodes JPEGs, reusing its buffers; see Decode. Not safe for
 // concurrent use.
 type Decoder struct {
+	// ReusePlanes makes Decode write into the planes of its previous
+	// result when they are large enough instead of allocating: an image
+	// is then valid only until the next Decode. For loops that consume
+	// each image before decoding the next.
+	ReusePlanes bool
+	keep        [3][]uint8 // planes of the previous result, with ReusePlanes
+
 	data   []byte
 	pos    int
 	pad    int // zero bytes fed past the end of the entropy data
@@ -125,7 +132,7 @@ func Decode(data []byte, maxPixels int64) (image.Image, error) {
 // Decode decodes a JPEG held in memory into an *image.YCbCr (three
 // components; chroma planes subsampled as stored) or an *image.Gray. The
 // image's planes are padded to whole MCUs (strides are multiples of 8) and
-// are owned by the caller: the Decoder does not reuse them. Frames with
+// are owned by the caller, unless ReusePlanes is set. Frames with
 // more than maxPixels pixels (<= 0: DefaultMaxPixels) are refused with
 // ErrTooLarge, and frames whose entropy-coded data is too short to hold
 // all their blocks (at least two bits each) with ErrCorrupt, before any
@@ -434,6 +441,19 @@ func (d *Decoder) scanHeader(sc scan) error {
 		return fmt.Errorf("sequential scan with spectral selection %d..%d, approximation %d/%d: %w", sc.ss, sc.se, sc.ah, sc.al, ErrCorrupt)
 	}
 	return nil
+}
+
+// plane returns component i's plane of n bytes: fresh, or with
+// ReusePlanes the previous one when it is large enough. Decoding writes
+// every byte of it (every block of every MCU), so it is not cleared.
+func (d *Decoder) plane(i, n int) []uint8 {
+	if !d.ReusePlanes {
+		return make([]uint8, n)
+	}
+	if cap(d.keep[i]) < n {
+		d.keep[i] = make([]uint8, n)
+	}
+	return d.keep[i][:n]
 }
 
 // image wraps the decoded planes.

@@ -130,6 +130,25 @@ func TestDecoderReuse(t *testing.T) {
 	}
 }
 
+// TestReusePlanes: with ReusePlanes each result, read before the next
+// Decode, equals a fresh decode, across sizes growing and shrinking
+// (planes reused without clearing must be fully overwritten).
+func TestReusePlanes(t *testing.T) {
+	fx := fixtures(t)
+	order := []string{"q100_420_40x33", "q90_444_61x45", "tiny_1x1", "progressive", "wide_300x3", "q10_420_40x33", "progressive_gray", "gray_61x45", "q90_444_61x45"}
+	d := &Decoder{ReusePlanes: true}
+	for _, name := range order {
+		got, err := d.Decode(fx[name], 0)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		want, _ := Decode(fx[name], 0)
+		if !samePixels(got, want) {
+			t.Errorf("%s: decoded into reused planes differs from a fresh decode", name)
+		}
+	}
+}
+
 func samePixels(a, b image.Image) bool {
 	switch x := a.(type) {
 	case *image.Gray:

@@ -152,7 +152,7 @@ func (d *Decoder) bufferedScan(sc scan) error {
 func (d *Decoder) finish() image.Image {
 	for ci := 0; ci < d.ncomp; ci++ {
 		c := &d.comp[ci]
-		d.planes[ci] = make([]uint8, c.stride*8*c.bh)
+		d.planes[ci] = d.plane(ci, c.stride*8*c.bh)
 		q := &d.qlatch[ci]
 		for by := 0; by < c.bh; by++ {
 			for bx := 0; bx < c.bw; bx++ {

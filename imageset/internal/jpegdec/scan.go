@@ -27,8 +27,7 @@ func (d *Decoder) decodeScan() error {
 	}
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
-		// Fresh planes every image: the returned image owns them.
-		d.planes[i] = make([]uint8, c.stride*8*c.bh)
+		d.planes[i] = d.plane(i, c.stride*8*c.bh)
 	}
 	nb := mcusX * perMCU
 	if cap(d.coef) < 64*nb {
