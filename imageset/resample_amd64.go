@@ -29,14 +29,14 @@ func hrowAVX512BW(dst *uint8, src *uint8, plan *byte, groups int, ks int)
 //go:noescape
 func hrowAVX512(dst *uint8, src *uint8, plan *byte, groups int, ks int)
 
-// vrowAVX512 runs the vertical pass for one output row over 16*n16
-// columns. Defined in resample_amd64.s.
-//
-//go:noescape
-func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int)
-
 // yccRowAVX512 upsamples chroma and converts 16*n16 pixels of a row (see
 // ycbcrReader.rowPlanar). Defined in resample_amd64.s.
 //
 //go:noescape
 func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32, adv int)
+
+// vrowLUTAVX512 runs the vertical pass for one output row of n columns
+// and maps the bytes through lut into dst. Defined in resample_amd64.s.
+//
+//go:noescape
+func vrowLUTAVX512(dst *float32, src *uint8, stride int, n int, w *int32, ks int, lut *[256]float32)

@@ -101,48 +101,6 @@ wdone:
 	VZEROUPPER
 	RET
 
-// func vrowAVX512(dst *uint8, src *uint8, stride int, n16 int, w *int32, ks int)
-//
-// dst[i] = clip8(half + sum_t src[t*stride+i] * w[t]) for i < 16*n16.
-TEXT ·vrowAVX512(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ stride+16(FP), DX
-	MOVQ n16+24(FP), CX
-	MOVQ w+32(FP), BX
-	MOVQ ks+40(FP), R10
-	MOVL $0x200000, AX
-	VPBROADCASTD AX, Z30
-	VPXORD Z31, Z31, Z31
-
-vgroup:
-	TESTQ CX, CX
-	JZ    vdone
-	VMOVDQA64 Z30, Z1
-	MOVQ SI, R8
-	MOVQ BX, R11
-	MOVQ R10, R9
-
-vtap:
-	VPMOVZXBD (R8), Z2
-	VPMULLD.BCST (R11), Z2, Z2
-	VPADDD Z2, Z1, Z1
-	ADDQ DX, R8
-	ADDQ $4, R11
-	DECQ R9
-	JNZ  vtap
-	VPSRAD $22, Z1, Z1
-	VPMAXSD Z31, Z1, Z1
-	VPMOVUSDB Z1, (DI)
-	ADDQ $16, DI
-	ADDQ $16, SI
-	DECQ CX
-	JMP  vgroup
-
-vdone:
-	VZEROUPPER
-	RET
-
 // func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32, adv int)
 //
 // 16*n16 pixels of one row: libjpeg's fancy chroma upsampling,
@@ -230,5 +188,65 @@ yloop:
 	JMP  yloop
 
 ydone:
+	VZEROUPPER
+	RET
+
+// func vrowLUTAVX512(dst *float32, src *uint8, stride int, n int, w *int32, ks int, lut *[256]float32)
+//
+// The vertical pass for n outputs followed by the lookup table: dst[i] =
+// lut[clip8(half + sum_t src[t*stride+i] * w[t])], 16 per vector (a
+// gather), the last group stored under a mask. src is read in whole groups
+// of 16 bytes.
+TEXT ·vrowLUTAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ stride+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ w+32(FP), BX
+	MOVQ ks+40(FP), R10
+	MOVQ lut+48(FP), R12
+	MOVL $0x200000, AX
+	VPBROADCASTD AX, Z30
+	VPXORD Z31, Z31, Z31
+	MOVL $255, AX
+	VPBROADCASTD AX, Z29
+
+lgroup:
+	TESTQ CX, CX
+	JLE   ldone
+	VMOVDQA64 Z30, Z1
+	MOVQ SI, R8
+	MOVQ BX, R11
+	MOVQ R10, R9
+
+ltap:
+	VPMOVZXBD (R8), Z2
+	VPMULLD.BCST (R11), Z2, Z2
+	VPADDD Z2, Z1, Z1
+	ADDQ DX, R8
+	ADDQ $4, R11
+	DECQ R9
+	JNZ  ltap
+	VPSRAD $22, Z1, Z1
+	VPMAXSD Z31, Z1, Z1
+	VPMINSD Z29, Z1, Z1
+	KXNORW K0, K0, K3
+	VGATHERDPS (R12)(Z1*4), K3, Z2
+	CMPQ CX, $16
+	JL   ltail
+	VMOVUPS Z2, (DI)
+	ADDQ $64, DI
+	ADDQ $16, SI
+	SUBQ $16, CX
+	JMP  lgroup
+
+ltail:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K4
+	VMOVUPS Z2, K4, (DI)
+
+ldone:
 	VZEROUPPER
 	RET

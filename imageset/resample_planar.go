@@ -6,8 +6,8 @@ import "encoding/binary"
 // interleaved Go passes (horizontal, vertical), run by the AVX-512 kernels
 // on one channel at a time. Rows are converted to RGB into three planar row
 // buffers, the horizontal pass writes three planes of 8-bit intermediates,
-// and the vertical pass produces 8-bit output rows that the lookup tables
-// turn into floats. Every byte equals the Go path's (TestPlanarMatchesGo).
+// and the vertical pass maps its 8-bit outputs through the lookup tables
+// into the float output. Every byte equals the Go path's (TestPlanarMatchesGo).
 
 // hplan is a horizontal pass laid out for hrowAVX512: per group of 16
 // outputs a 64-byte header (int32 offset of the group's input window) and
@@ -60,7 +60,6 @@ func buildHPlan(hc coeffs, ix0 int, rec []byte) (hplan, bool) {
 type planarScratch struct {
 	in   [3][]uint8 // one converted input row per channel (+ window padding)
 	mid  [3][]uint8 // horizontal pass output planes (+ zero rows for the vertical taps)
-	out  []uint8    // one vertical output row
 	plan []byte
 	rgb  []uint8 // interleaved row for readers without a planar form
 }
@@ -114,19 +113,13 @@ func resamplePlanar(rr rowReader, hc, vc coeffs, ix0, ix1, iy0, iy1 int, dst []f
 			hrow(&s.mid[c][(y-iy0)*stride], &s.in[c][0], &hp.rec[0], hp.groups, hp.ks)
 		}
 	}
-	s.out = grow(s.out, stride)
 	for oc := 0; oc < 3; oc++ {
 		m := s.mid[src[oc]]
-		l := &lut[oc]
 		for j := 0; j < vc.n; j++ {
 			r0 := vc.xmin[j] - iy0
-			vrowAVX512(&s.out[0], &m[r0*stride], stride, hp.groups, &vc.k[j*vks], vks)
 			base := oc*plane + (oy0+j)*ow + ox0
 			d := dst[base : base+nx]
-			o := s.out[:len(d)]
-			for i, v := range o {
-				d[i] = l[v]
-			}
+			vrowLUTAVX512(&d[0], &m[r0*stride], stride, nx, &vc.k[j*vks], vks, &lut[oc])
 		}
 	}
 	return true
