@@ -54,7 +54,13 @@
 //   - GEMMs: the transformed weights are packed at PrepareWeights into
 //     panels of 8 output channels and multiplied by an 8×32 (8×16 for a
 //     tail) register-blocked micro-kernel, so no weight packing happens per
-//     call.
+//     call. The kernels prefetch U 4 KB ahead (deep layers stream tens of
+//     MB of it from memory per block). A block's last 1–4 tile columns go
+//     through a one-column kernel (8 panels at a time) instead of a padded
+//     16-column group: a 7×7-tile map computes 49 columns, not 64. Every
+//     kernel accumulates in the same order, so a tile's result does not
+//     depend on the block it falls in: outputs are bit-identical for any
+//     thread count.
 //
 // Elsewhere (no AVX-512, -tags noasm or purego) the transforms are per-tile
 // Go code and the GEMMs go through gemm.Sgemm; F(2×2,3×3) always uses the Go
