@@ -295,8 +295,8 @@ func (b *bitReader) get(n int) int32 {
 	if b.nbits < n {
 		b.bits, b.nbits = b.d.fill(b.bits, b.nbits)
 	}
-	v := int32(b.bits >> (64 - uint(n)))
-	b.bits <<= uint(n)
+	v := int32(b.bits >> ((64 - uint(n)) & 63))
+	b.bits <<= uint(n) & 63 & 63
 	b.nbits -= n
 	return v
 }
@@ -319,7 +319,7 @@ func (b *bitReader) symbol(t *huffTable) (int, error) {
 	}
 	if e := t.look[b.bits>>(64-lookBits)]; e != 0 {
 		n := int(e >> 8)
-		b.bits <<= uint(n)
+		b.bits <<= uint(n) & 63 & 63
 		b.nbits -= n
 		return int(e & 0xff), nil
 	}

@@ -126,7 +126,7 @@ func (d *Decoder) fill(bits uint64, nbits int) (uint64, int) {
 		// next data, so later fills OR the same bits again.
 		if y := ^x; (y-0x0101010101010101)&^y&0x8080808080808080 == 0 {
 			n := (63 - nbits) >> 3
-			bits |= x >> uint(nbits)
+			bits |= x >> (uint(nbits) & 63)
 			d.pos += n
 			return bits, nbits + 8*n
 		}
@@ -148,7 +148,7 @@ func (d *Decoder) fill(bits uint64, nbits int) (uint64, int) {
 		} else {
 			d.pad++
 		}
-		bits |= uint64(c) << uint(56-nbits)
+		bits |= uint64(c) << (uint(56-nbits) & 63)
 		nbits += 8
 	}
 	return bits, nbits
@@ -177,7 +177,7 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 	var s int
 	if e != 0 {
 		n := int(e >> 8)
-		bits <<= uint(n)
+		bits <<= uint(n) & 63
 		nbits -= n
 		s = int(e & 0xff)
 	} else {
@@ -193,8 +193,8 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 		if nbits < 16 {
 			bits, nbits = d.fill(bits, nbits)
 		}
-		v := int32(bits >> (64 - uint(s)))
-		bits <<= uint(s)
+		v := int32(bits >> ((64 - uint(s)) & 63))
+		bits <<= uint(s) & 63
 		nbits -= s
 		*pred += extend(v, s)
 	}
@@ -204,7 +204,7 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 		if nbits < 32 {
 			if x, ok := d.next8(); ok { // fill's fast path, inlined
 				n := (63 - nbits) >> 3
-				bits |= x >> uint(nbits)
+				bits |= x >> (uint(nbits) & 63)
 				d.pos += n
 				nbits += 8 * n
 			} else {
@@ -214,7 +214,7 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 		p := bits >> (64 - lookBits)
 		if f := ac.fastAC[p]; f != 0 {
 			n := int(f & 0xff)
-			bits <<= uint(n)
+			bits <<= uint(n) & 63
 			nbits -= n
 			k += int(f>>8) & 15
 			blk[natural[k&127]&63] = int16(f >> 16)
@@ -225,7 +225,7 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 		var rs int
 		if e := ac.look[p]; e != 0 {
 			n := int(e >> 8)
-			bits <<= uint(n)
+			bits <<= uint(n) & 63
 			nbits -= n
 			rs = int(e & 0xff)
 		} else {
@@ -243,8 +243,8 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 			continue
 		}
 		k += r
-		v := int32(bits >> (64 - uint(s)))
-		bits <<= uint(s)
+		v := int32(bits >> ((64 - uint(s)) & 63))
+		bits <<= uint(s) & 63
 		nbits -= s
 		blk[natural[k&127]&63] = int16(extend(v, s))
 		k++
@@ -257,13 +257,13 @@ func (d *Decoder) decodeBlock(bits uint64, nbits int, blk *[64]int16, dc, ac *hu
 // jpeg_huff_decode). The buffer holds at least 16 valid bits.
 func slowSymbol(t *huffTable, bits uint64, nbits int) (int, uint64, int, bool) {
 	for l := lookBits + 1; l <= 16; l++ {
-		code := int32(bits >> (64 - uint(l)))
+		code := int32(bits >> ((64 - uint(l)) & 63))
 		if code <= t.maxcode[l] {
 			i := t.valoff[l] + code
 			if i < 0 || i > 255 {
 				return 0, bits, nbits, false
 			}
-			return int(t.vals[i]), bits << uint(l), nbits - l, true
+			return int(t.vals[i]), bits << (uint(l) & 63), nbits - l, true
 		}
 	}
 	return 0, bits, nbits, false
