@@ -25,7 +25,9 @@ type Info struct {
 // Bucket is a flat key space of immutable objects.
 type Bucket interface {
 	// Get opens the object for reading; the caller closes it. An absent key
-	// gives an error wrapping ErrNotExist.
+	// gives an error wrapping ErrNotExist. The reader is also an io.Seeker:
+	// reading after a seek starts at that offset without transferring the
+	// bytes before it.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	// Put stores size bytes from r under key (size -1: until EOF). The
 	// object appears whole or not at all: after an error (a canceled

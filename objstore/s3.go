@@ -163,27 +163,53 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, s.wrap("get", key, err)
 	}
-	if _, err := obj.Stat(); err != nil {
+	st, err := obj.Stat()
+	if err != nil {
 		obj.Close()
 		return nil, s.wrap("get", key, err)
 	}
-	return &s3Reader{obj: obj, s: s, key: key}, nil
+	return &s3Reader{obj: obj, s: s, key: key, size: st.Size}, nil
 }
 
 // s3Reader maps errors of later reads (the object may be deleted or
 // replaced after the first response) to the package's sentinels.
 type s3Reader struct {
-	obj *minio.Object
-	s   *S3
-	key string
+	obj       *minio.Object
+	s         *S3
+	key       string
+	size, pos int64
 }
 
 func (r *s3Reader) Read(p []byte) (int, error) {
 	n, err := r.obj.Read(p)
+	r.pos += int64(n)
 	if err != nil && err != io.EOF {
 		err = r.s.wrap("read", r.key, err)
 	}
 	return n, err
+}
+
+// Seek moves the read offset; the next Read fetches from there with a
+// ranged GET (minio-go's Object), so readers such as http.ServeContent
+// serving a Range request do not download the object's start.
+func (r *s3Reader) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += r.pos
+	case io.SeekEnd:
+		off += r.size
+	case io.SeekStart:
+	default:
+		return r.pos, fmt.Errorf("%s: seek %q: invalid whence %d", r.s, r.key, whence)
+	}
+	if off < 0 {
+		return r.pos, fmt.Errorf("%s: seek %q: negative offset %d", r.s, r.key, off)
+	}
+	if _, err := r.obj.Seek(off, io.SeekStart); err != nil {
+		return r.pos, r.s.wrap("seek", r.key, err)
+	}
+	r.pos = off
+	return off, nil
 }
 
 func (r *s3Reader) Close() error { return r.obj.Close() }

@@ -398,9 +398,9 @@ func (s *Server) s3ServeFile(w http.ResponseWriter, r *http.Request, loc *locate
 }
 
 // objReader is an io.ReadSeeker over one object of known size. A Seek only
-// moves the offset; the next Read reopens the object and skips to it (the
-// Bucket interface has no ranged Get), so a Range request reads the object
-// from its start, bounded by its size.
+// moves the offset; the next Read reopens the object and seeks the
+// bucket's reader there (a ranged GET on S3), so a Range request transfers
+// only the bytes it asks for.
 type objReader struct {
 	ctx     context.Context
 	b       objstore.Bucket

@@ -27,6 +27,44 @@ func Run(t *testing.T, b objstore.Bucket) {
 	t.Run("Large", func(t *testing.T) { testLarge(t, b) })
 	t.Run("ConcurrentPut", func(t *testing.T) { testConcurrent(t, b) })
 	t.Run("Canceled", func(t *testing.T) { testCanceled(t, b) })
+	t.Run("Seek", func(t *testing.T) { testSeek(t, b) })
+}
+
+// testSeek: Get's reader seeks (io.SeekStart, io.SeekCurrent, io.SeekEnd)
+// and reads from the new offset, more than once.
+func testSeek(t *testing.T, b objstore.Bucket) {
+	ctx := context.Background()
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i*7 + i>>11)
+	}
+	put(t, b, "seek/obj", data)
+	rc, err := b.Get(ctx, "seek/obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	sk, ok := rc.(io.Seeker)
+	if !ok {
+		t.Fatalf("Get returned %T, not an io.Seeker", rc)
+	}
+	for _, c := range []struct {
+		off    int64
+		whence int
+		want   int64
+	}{{2 << 20, io.SeekStart, 2 << 20}, {100, io.SeekStart, 100}, {-10, io.SeekEnd, 3<<20 - 10}, {-1000, io.SeekCurrent, 3<<20 - 1000}} {
+		pos, err := sk.Seek(c.off, c.whence)
+		if err != nil || pos != c.want {
+			t.Fatalf("Seek(%d, %d) = %d, %v; want %d", c.off, c.whence, pos, err, c.want)
+		}
+		buf := make([]byte, 10)
+		if _, err := io.ReadFull(rc, buf); err != nil {
+			t.Fatalf("read at %d: %v", pos, err)
+		}
+		if !bytes.Equal(buf, data[pos:pos+10]) {
+			t.Fatalf("read at %d: %v, want %v", pos, buf, data[pos:pos+10])
+		}
+	}
 }
 
 func put(t *testing.T, b objstore.Bucket, key string, data []byte) {
