@@ -26,11 +26,22 @@
 // PIL's ImagingResample (separable filters whose support is scaled by the
 // downscale factor, 22-bit fixed-point coefficients, an 8-bit intermediate
 // after the horizontal pass), evaluated only for the rows and columns that
-// survive the crop. JPEG chroma is upsampled with libjpeg's "fancy"
-// triangle filter and converted with libjpeg's fixed-point YCbCr tables, so
-// the remaining difference to PIL is the IDCT (Go's versus libjpeg's), of
-// the order of one 8-bit level. Output is CHW float32, also for models that
+// survive the crop. JPEGs are decoded by internal/jpegdec (baseline and
+// progressive, libjpeg's islow IDCT), their chroma upsampled with libjpeg's
+// "fancy" triangle filters and converted with libjpeg's fixed-point YCbCr
+// tables, so decoded pixels equal PIL's exactly and the torchvision tensor
+// matches to float rounding. Output is CHW float32, also for models that
 // came from TF.js or Keras: preconv's engine is NCHW.
+//
+// # Speed
+//
+// On CPUs with AVX-512 (F, BW; VBMI used where present) the color
+// conversion and both resampling passes run planar, 16 pixels per vector
+// (resample_amd64.s), with the same integer arithmetic as the Go passes,
+// which remain the portable path and the reference the kernels are tested
+// against byte for byte. Loader workers reuse their file buffer and the
+// decoded planes between images. `preconv bench preprocess` measures
+// images/s per core beside PIL + torchvision.
 //
 // # Loading
 //
@@ -42,9 +53,10 @@
 //
 // # Known deviations from PIL/torchvision
 //
-//   - JPEG IDCT: Go's image/jpeg versus libjpeg-turbo's islow IDCT; about 3%
-//     of 8-bit values differ, by at most 3 levels (measured on the darknet
-//     and sklearn photos; see parity_test.go).
+//   - JPEGs that jpegdec declines (CMYK/YCCK, RGB-coded, unusual sampling)
+//     are decoded by image/jpeg, whose IDCT differs from libjpeg's by a few
+//     8-bit levels; arithmetic-coded JPEGs are refused (image/jpeg lacks
+//     them too).
 //   - EXIF orientation is applied (torchvision ignores it).
 //   - 16-bit grayscale PNGs keep the high byte (PIL clips them to 255).
 //   - A GIF's first frame is used at its own bounds; PIL composites frames
