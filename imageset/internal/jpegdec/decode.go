@@ -230,11 +230,16 @@ func (d *Decoder) reset(data []byte) {
 }
 
 // segment reads the next marker and, for markers with a length, its
-// payload. Fill bytes (0xFF) before a marker are skipped.
+// payload. Fill bytes (0xFF) before a marker are skipped, and so are
+// extraneous bytes between segments, as libjpeg does (next_marker, with a
+// warning), so that such files still decode as PIL decodes them.
 func (d *Decoder) segment() (byte, []byte, error) {
 	b := d.data
-	if d.pos >= len(b) || b[d.pos] != 0xFF {
-		return 0, nil, fmt.Errorf("expected a marker at byte %d: %w", d.pos, ErrCorrupt)
+	for d.pos < len(b) && b[d.pos] != 0xFF {
+		d.pos++
+	}
+	if d.pos >= len(b) {
+		return 0, nil, fmt.Errorf("file ends where a marker was expected: %w", ErrCorrupt)
 	}
 	for d.pos < len(b) && b[d.pos] == 0xFF {
 		d.pos++

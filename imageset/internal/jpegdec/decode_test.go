@@ -253,3 +253,32 @@ func TestScanLimit(t *testing.T) {
 		t.Errorf("%d repeated scans: %v", maxScans, err)
 	}
 }
+
+// TestExtraneousBytes: junk between segments (after the scan, between
+// header segments) is skipped as libjpeg skips it; the pixels are the
+// clean file's.
+func TestExtraneousBytes(t *testing.T) {
+	for _, name := range []string{"q90_420_61x45", "progressive"} {
+		b := fixtures(t)[name]
+		want, err := Decode(b, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sos := bytes.Index(b, []byte{0xFF, 0xDA})
+		dqt := bytes.Index(b, []byte{0xFF, 0xDB})
+		junk := []byte{0x00, 0x12, 0x34}
+		var f []byte
+		f = append(f, b[:dqt]...)
+		f = append(f, junk...)
+		f = append(f, b[dqt:len(b)-2]...)
+		f = append(f, junk...)
+		f = append(f, b[len(b)-2:]...)
+		got, err := Decode(f, 0)
+		if err != nil {
+			t.Fatalf("%s with junk (SOS at %d): %v", name, sos, err)
+		}
+		if !samePixels(got, want) {
+			t.Errorf("%s: junk changed the pixels", name)
+		}
+	}
+}
