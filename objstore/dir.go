@@ -76,17 +76,18 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64) erro
 	rand.Read(rnd[:])
 	tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+tmpMark+hex.EncodeToString(rnd[:]))
 	var f *os.File
-	// A concurrent Delete may prune the parent directory between MkdirAll and
-	// the create: retry a few times.
+	// A concurrent Delete may prune a parent directory while MkdirAll
+	// creates the chain, or between MkdirAll and the create: retry.
+	const tries = 10
 	for try := 0; ; try++ {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("%s: put %q: %w", d.root, key, err)
-		}
-		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		err := os.MkdirAll(filepath.Dir(p), 0o755)
 		if err == nil {
-			break
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err == nil {
+				break
+			}
 		}
-		if !errors.Is(err, fs.ErrNotExist) || try == 3 {
+		if !errors.Is(err, fs.ErrNotExist) || try == tries-1 {
 			return fmt.Errorf("%s: put %q: %w", d.root, key, err)
 		}
 	}

@@ -1,7 +1,9 @@
 package objstore_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -86,4 +88,41 @@ func TestS3Auth(t *testing.T) {
 	if _, err := b.Get(t.Context(), "k"); !errors.Is(err, objstore.ErrNotExist) || !strings.Contains(err.Error(), "nosuchbucket") {
 		t.Fatalf("Get from a missing bucket: %v, want ErrNotExist naming it", err)
 	}
+}
+
+// TestDirPutWhileDeletePrunes: Delete prunes empty parent directories; a
+// Put into the same directory chain at the same time must still succeed
+// (it retries when a parent vanishes while it creates the chain).
+func TestDirPutWhileDeletePrunes(t *testing.T) {
+	b := objstore.NewDir(t.TempDir())
+	ctx := context.Background()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			b.Put(ctx, "a/b/c/d/churn", strings.NewReader("x"), 1)
+			b.Delete(ctx, "a/b/c/d/churn")
+		}
+	}()
+	for i := 0; i < 500; i++ {
+		key := fmt.Sprintf("a/b/c/d/k%d", i%2)
+		if err := b.Put(ctx, key, strings.NewReader("y"), 1); err != nil {
+			close(stop)
+			<-done
+			t.Fatalf("put %d: %v", i, err)
+		}
+		if err := b.Delete(ctx, key); err != nil {
+			close(stop)
+			<-done
+			t.Fatalf("delete %d: %v", i, err)
+		}
+	}
+	close(stop)
+	<-done
 }
