@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/preconv/preconv/internal/cpu"
 )
 
 // cpuTime is the process's user+system CPU time. Benchmarks report img/s
@@ -95,6 +97,27 @@ func BenchmarkDecodePreprocess(b *testing.B) {
 		}
 		reportRate(b, c0)
 	})
+	for _, v := range []struct {
+		name    string
+		disable func() func()
+	}{{"avx2", cpu.DisableAVX512}, {"portable", cpu.DisableAVX2}} {
+		b.Run("preprocess-only/"+v.name, func(b *testing.B) {
+			// The kernels of CPUs without AVX-512, or the Go passes.
+			defer v.disable()()
+			img, err := DecodeFile(files[0], 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			c0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if err := pre.apply(img, dst, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b, c0)
+		})
+	}
 	b.Run("preprocess-only/first", func(b *testing.B) {
 		img, err := DecodeFile(files[0], 0)
 		if err != nil {

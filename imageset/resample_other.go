@@ -8,10 +8,10 @@ func hrow(dst *uint8, src *uint8, plan *byte, groups int, ks int) {
 	panic("imageset: no resampling kernels on this platform")
 }
 
-func yccRowAVX512(dr, dg, db *uint8, y *uint8, sb, sr *int32, n16 int, tab *[52]int32, adv int) {
+func yccRow(dr, dg, db, y *uint8, sb, sr *int32, n int, tab *[52]int32, adv int) int {
 	panic("imageset: no color kernels on this platform")
 }
 
-func vrowLUTAVX512(dst *float32, src *uint8, stride int, n int, w *int32, ks int, lut *[256]float32) {
+func vrowLUT(dst *float32, src *uint8, stride int, n int, w *int32, ks int, lut *[256]float32) {
 	panic("imageset: no resampling kernels on this platform")
 }

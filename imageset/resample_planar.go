@@ -100,7 +100,7 @@ func resamplePlanar(rr rowReader, hc, vc coeffs, ix0, ix1, iy0, iy1 int, dst []f
 	stride := 16 * hp.groups
 	rows := iy1 - iy0
 	vks := vc.ksize
-	win := ix1 - ix0 + hWindow
+	win := ix1 - ix0 + hWindow + 4 // the AVX2 gathers load 4 bytes at each offset
 	for c := 0; c < 3; c++ {
 		s.in[c] = grow(s.in[c], win)
 		clear(s.in[c][ix1-ix0:])
@@ -119,7 +119,7 @@ func resamplePlanar(rr rowReader, hc, vc coeffs, ix0, ix1, iy0, iy1 int, dst []f
 			r0 := vc.xmin[j] - iy0
 			base := oc*plane + (oy0+j)*ow + ox0
 			d := dst[base : base+nx]
-			vrowLUTAVX512(&d[0], &m[r0*stride], stride, nx, &vc.k[j*vks], vks, &lut[oc])
+			vrowLUT(&d[0], &m[r0*stride], stride, nx, &vc.k[j*vks], vks, &lut[oc])
 		}
 	}
 	return true

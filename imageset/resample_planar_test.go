@@ -55,15 +55,23 @@ func randomImages(rng *rand.Rand, w, h int) []image.Image {
 // than the image, and images of several reader types.
 func TestPlanarMatchesGo(t *testing.T) {
 	if !haveResampleKernels() {
-		t.Skip("no AVX-512 BW on this CPU: only the Go passes run here (the parity tests cover them)")
+		t.Skip("no AVX-512 or AVX2 on this CPU: only the Go passes run here (the parity tests cover them)")
 	}
 	if cpu.HasAVX512VBMI() {
 		t.Run("vbmi", testPlanarMatchesGo)
 	}
-	t.Run("bw", func(t *testing.T) {
-		defer cpu.DisableVBMI()()
-		testPlanarMatchesGo(t)
-	})
+	if cpu.HasAVX512BW() {
+		t.Run("bw", func(t *testing.T) {
+			defer cpu.DisableVBMI()()
+			testPlanarMatchesGo(t)
+		})
+	}
+	if cpu.HasAVX2FMA() {
+		t.Run("avx2", func(t *testing.T) {
+			defer cpu.DisableAVX512()()
+			testPlanarMatchesGo(t)
+		})
+	}
 }
 
 func testPlanarMatchesGo(t *testing.T) {
@@ -113,7 +121,7 @@ func testPlanarMatchesGo(t *testing.T) {
 			if err := p.apply(img, got, s); err != nil {
 				t.Fatal(name, err)
 			}
-			restore := cpu.DisableAVX512()
+			restore := cpu.DisableAVX2() // no kernels: the Go passes
 			err := p.apply(img, want, &scratch{})
 			restore()
 			if err != nil {

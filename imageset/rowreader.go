@@ -399,8 +399,9 @@ func (r *ycbcrReader) rowH2V2(y, x0, x1 int, d []uint8) {
 //	       (bias 4 or 8: h1v2's 1 or 2 by row parity)
 //	4:4:4  sums = 4*c (bias 0)
 //
-// which yccRowAVX512 computes 16 pixels at a time with the color
-// conversion; the tail of the row runs the same formula in Go. Other
+// which yccRow's kernels compute 16 (AVX-512) or 8 (AVX2) pixels at a time
+// with the color conversion; the tail of the row runs the same formula in
+// Go. Other
 // layouts convert through row.
 func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 	n := x1 - x0
@@ -477,11 +478,7 @@ func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 	}
 	yrow := m.Y[y*m.YStride+x0 : y*m.YStride+x1]
 	dr, dg, db = dr[:n], dg[:n], db[:n]
-	k := 0
-	if n16 := n / 16; n16 > 0 {
-		yccRowAVX512(&dr[0], &dg[0], &db[0], &yrow[0], &sb[0], &sr[0], n16, tab, adv)
-		k = 16 * n16
-	}
+	k := yccRow(&dr[0], &dg[0], &db[0], &yrow[0], &sb[0], &sr[0], n, tab, adv)
 	step := adv / 4
 	for ; k < n; k++ {
 		g, p := k/16, k%16
