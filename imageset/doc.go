@@ -35,11 +35,11 @@
 //
 // # Speed
 //
-// On CPUs with AVX-512 (F, BW; VBMI used where present) the color
-// conversion and both resampling passes run planar, 16 pixels per vector
-// (resample_amd64.s), with the same integer arithmetic as the Go passes,
-// which remain the portable path and the reference the kernels are tested
-// against byte for byte. Loader workers reuse their file buffer and the
+// On amd64 the color conversion and both resampling passes run planar in
+// assembly (resample_amd64.s): 16 pixels per vector with AVX-512 (F, BW;
+// VPERMB where VBMI is present), 8 with AVX2 (gathers). They use the same
+// integer arithmetic as the Go passes, which remain the portable path and
+// the reference every kernel family is tested against byte for byte. Loader workers reuse their file buffer and the
 // decoded planes between images. `preconv bench preprocess` measures
 // images/s per core beside PIL + torchvision.
 //
