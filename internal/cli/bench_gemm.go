@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -39,13 +38,9 @@ figures use wall time.`}
 		if len(pos) > 0 {
 			return usageError("bench gemm takes no arguments, got %q", pos)
 		}
-		var threads []int
-		for _, f := range strings.Split(*threadsFlag, ",") {
-			t, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || t < 1 {
-				return usageError("--threads: %q is not a positive integer", f)
-			}
-			threads = append(threads, t)
+		threads, err := positiveList("threads", *threadsFlag)
+		if err != nil {
+			return err
 		}
 		var shapes []gemmtest.Shape
 		if *shapesFlag != "" {

@@ -33,13 +33,9 @@ runs the PyTorch peer script (/usr/bin/python3, OPENBLAS_CORETYPE=SkylakeX;
 		if _, err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		var threads []int
-		for _, s := range strings.Split(*threadList, ",") {
-			t, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || t < 1 {
-				return usageError("--threads: bad thread count %q", s)
-			}
-			threads = append(threads, t)
+		threads, err := positiveList("threads", *threadList)
+		if err != nil {
+			return err
 		}
 		if *items < 64 {
 			return usageError("--items must be at least 64")

@@ -41,13 +41,9 @@ darknet's dog.jpg, and the darknet photos (Debian package darknet). With
 		if err != nil {
 			return err
 		}
-		var threads []int
-		for _, s := range strings.Split(*threadList, ",") {
-			t, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || t < 1 {
-				return usageError("--threads: bad worker count %q", s)
-			}
-			threads = append(threads, t)
+		threads, err := positiveList("threads", *threadList)
+		if err != nil {
+			return err
 		}
 		pre, err := imageset.ParsePreprocess(*preName)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,20 @@ func intList(s string) ([]int, error) {
 		var v int
 		if _, err := fmt.Sscanf(f, "%d", &v); err != nil {
 			return nil, fmt.Errorf("%q is not an integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// positiveList parses a comma-separated list of positive integers given to
+// --flag (thread and worker counts); errors are usage errors naming it.
+func positiveList(flag, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, usageError("--%s: %q is not a positive integer", flag, f)
 		}
 		out = append(out, v)
 	}
