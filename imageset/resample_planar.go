@@ -3,15 +3,18 @@ package imageset
 import "encoding/binary"
 
 // The planar path of Apply: the same PIL fixed-point resampling as the
-// interleaved Go passes (horizontal, vertical), run by the AVX-512 kernels
-// on one channel at a time. Rows are converted to RGB into three planar row
+// interleaved Go passes (horizontal, vertical), run by the AVX-512 or AVX2
+// kernels on one channel at a time. Rows are converted to RGB into three planar row
 // buffers, the horizontal pass writes three planes of 8-bit intermediates,
 // and the vertical pass maps its 8-bit outputs through the lookup tables
 // into the float output. Every byte equals the Go path's (TestPlanarMatchesGo).
 
-// hplan is a horizontal pass laid out for hrowAVX512: per group of 16
+// hplan is a horizontal pass laid out for the hrow kernels: per group of 16
 // outputs a 64-byte header (int32 offset of the group's input window) and
-// ks taps of {64-byte VPERMB index, 16 int32 weights}.
+// ks taps of {64-byte index, 16 int32 weights}. Lane j's input byte offset
+// in the window is at byte 4j of the index (the other bytes are zero), so
+// the same record serves as a VPERMB index (AVX-512 VBMI), a VPERMI2W word
+// index (AVX-512 BW) and 16 int32 gather offsets (AVX2).
 type hplan struct {
 	rec    []byte
 	groups int
@@ -22,7 +25,7 @@ type hplan struct {
 const hWindow = 64
 
 // buildHPlan prepares hc, whose input positions are relative to column
-// ix0, for hrowAVX512. ok is false when some group of 16 outputs spans
+// ix0, for the hrow kernels. ok is false when some group of 16 outputs spans
 // more than hWindow input pixels (downscales beyond about 3.5×); the Go
 // passes handle those.
 func buildHPlan(hc coeffs, ix0 int, rec []byte) (hplan, bool) {
