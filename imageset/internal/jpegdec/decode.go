@@ -107,6 +107,7 @@ type Decoder struct {
 	progressive bool
 	buffered    bool
 	coefs       [3][]int16
+	nz          [3][]uint64 // progressive: per block, the non-zero zig-zag positions
 	qlatch      [3][64]int32 // each component's table at its first scan
 	latched     [3]bool
 	eobrun      int
@@ -224,7 +225,7 @@ func (d *Decoder) reset(data []byte) {
 	d.w, d.h, d.ncomp, d.hmax, d.vmax, d.ri = 0, 0, 0, 0, 0, 0
 	d.jfif, d.adobe, d.xform, d.seenSF = false, false, 0, false
 	d.progressive, d.buffered, d.latched, d.eobrun, d.scans = false, false, [3]bool{}, 0, 0
-	d.coefs = [3][]int16{}
+	d.coefs, d.nz = [3][]int16{}, [3][]uint64{}
 	d.qtSet, d.dcSet, d.acSet = [4]bool{}, [4]bool{}, [4]bool{}
 	d.planes = [3][]uint8{}
 }

@@ -3,6 +3,7 @@ package jpegdec
 import (
 	"fmt"
 	"image"
+	"math/bits"
 )
 
 // Multi-scan frames — progressive JPEGs, and sequential ones coded one
@@ -31,6 +32,9 @@ func (d *Decoder) allocCoefs() error {
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
 		d.coefs[i] = make([]int16, 64*c.bw*c.bh)
+		if d.progressive {
+			d.nz[i] = make([]uint64, c.bw*c.bh)
+		}
 	}
 	d.buffered = true
 	return nil
@@ -87,7 +91,7 @@ func (d *Decoder) bufferedScan(sc scan) error {
 			bits, nbits, _, err = d.decodeBlock(bits, nbits, blk, &d.dc[c.td], &d.ac[c.ta], &c.pred)
 			return err
 		}
-		bits, nbits, err = d.progressiveBlock(bits, nbits, sc, blk, c)
+		bits, nbits, err = d.progressiveBlock(bits, nbits, sc, blk, &d.nz[ci][by*c.bw+bx], c)
 		return err
 	}
 	mcu, rst := 0, 0
@@ -165,8 +169,11 @@ func (d *Decoder) finish() image.Image {
 }
 
 // progressiveBlock decodes one block's part of a progressive scan
-// (jdphuff.c decode_mcu_DC_first, _DC_refine, _AC_first, _AC_refine).
-func (d *Decoder) progressiveBlock(bits uint64, nbits int, sc scan, blk *[64]int16, c *component) (uint64, int, error) {
+// (jdphuff.c decode_mcu_DC_first, _DC_refine, _AC_first, _AC_refine). nz
+// has bit k set when the coefficient at zig-zag position k (1..63) is
+// non-zero; the AC scans keep it so that refinement finds the non-zero
+// coefficients of a band without walking all of them.
+func (d *Decoder) progressiveBlock(bits uint64, nbits int, sc scan, blk *[64]int16, nz *uint64, c *component) (uint64, int, error) {
 	br := bitReader{d: d, bits: bits, nbits: nbits}
 	var err error
 	switch {
@@ -197,7 +204,14 @@ func (d *Decoder) progressiveBlock(bits uint64, nbits int, sc scan, blk *[64]int
 			r, s := rs>>4, rs&15
 			if s != 0 {
 				k += r
-				blk[natural[k&127]&63] = int16(extend(br.get(s), s) << uint(sc.al))
+				v := int16(extend(br.get(s), s) << uint(sc.al))
+				blk[natural[k&127]&63] = v
+				// k past 63 (corrupt data) lands on coefficient 63.
+				if bit := uint64(1) << uint(min(k, 63)); v != 0 {
+					*nz |= bit
+				} else {
+					*nz &^= bit
+				}
 				continue
 			}
 			if r != 15 {
@@ -211,24 +225,40 @@ func (d *Decoder) progressiveBlock(bits uint64, nbits int, sc scan, blk *[64]int
 			k += 15
 		}
 	default: // AC refinement
-		err = d.acRefine(&br, sc, blk, &d.ac[c.ta])
+		err = d.acRefine(&br, sc, blk, nz, &d.ac[c.ta])
 	}
 	return br.bits, br.nbits, err
 }
 
-// acRefine is jdphuff.c decode_mcu_AC_refine for one block.
-func (d *Decoder) acRefine(br *bitReader, sc scan, blk *[64]int16, ac *huffTable) error {
+// acRefine is jdphuff.c decode_mcu_AC_refine for one block, with the walk
+// over the band done on nz: the coefficients that are already non-zero get
+// a correction bit each, in zig-zag order, and the r zero coefficients a
+// symbol skips are found by clearing r bits of the band's zero mask. It
+// reads the same bits and writes the same coefficients as the sequential
+// walk (acRefineSeq in the tests, which checks that on random input).
+func (d *Decoder) acRefine(br *bitReader, sc scan, blk *[64]int16, nz *uint64, ac *huffTable) error {
 	p1 := int16(1) << uint(sc.al)
 	m1 := int16(-1) << uint(sc.al)
-	correct := func(coef *int16) {
-		if br.bit() && *coef&p1 == 0 {
-			if *coef >= 0 {
-				*coef += p1
-			} else {
-				*coef += m1
+	// correct reads one correction bit per non-zero coefficient in mask,
+	// in zig-zag order, up to 16 bits at a time.
+	correct := func(mask uint64) {
+		for mask != 0 {
+			n := min(bits.OnesCount64(mask), 16)
+			v := br.get(n)
+			for i := n - 1; i >= 0; i-- {
+				p := bits.TrailingZeros64(mask)
+				mask &= mask - 1
+				if coef := &blk[natural[p]]; v>>uint(i)&1 != 0 && *coef&p1 == 0 {
+					if *coef >= 0 {
+						*coef += p1
+					} else {
+						*coef += m1
+					}
+				}
 			}
 		}
 	}
+	band := from(sc.ss) & below(sc.se+1)
 	k := sc.ss
 	if d.eobrun == 0 {
 		for ; k <= sc.se; k++ {
@@ -252,32 +282,49 @@ func (d *Decoder) acRefine(br *bitReader, sc scan, blk *[64]int16, ac *huffTable
 				}
 				break
 			}
-			for k <= sc.se {
-				coef := &blk[natural[k&127]&63]
-				if *coef != 0 {
-					correct(coef)
-				} else {
-					r--
-					if r < 0 {
-						break
-					}
-				}
-				k++
+			// The target: the (r+1)-th zero coefficient from k on, or
+			// past the band's end when there are not that many.
+			rest := band & from(k)
+			z := rest &^ *nz
+			for ; r > 0 && z != 0; r-- {
+				z &= z - 1
 			}
+			t := sc.se + 1
+			if z != 0 {
+				t = bits.TrailingZeros64(z)
+			}
+			correct(rest & *nz & below(t))
+			k = t
 			if s != 0 {
-				blk[natural[k&127]&63] = val
+				pos := min(k, 63)
+				blk[natural[pos]] = val
+				*nz |= 1 << uint(pos)
 			}
 		}
 	}
 	if d.eobrun > 0 {
-		for ; k <= sc.se; k++ {
-			if coef := &blk[natural[k&127]&63]; *coef != 0 {
-				correct(coef)
-			}
+		if k <= sc.se {
+			correct(band & from(k) & *nz)
 		}
 		d.eobrun--
 	}
 	return nil
+}
+
+// from is the mask of bits k..63 (none for k >= 64).
+func from(k int) uint64 {
+	if k >= 64 {
+		return 0
+	}
+	return ^uint64(0) << uint(k)
+}
+
+// below is the mask of bits 0..k-1 (all for k >= 64).
+func below(k int) uint64 {
+	if k >= 64 {
+		return ^uint64(0)
+	}
+	return uint64(1)<<uint(k) - 1
 }
 
 // bitReader is the bit buffer of the multi-scan path.
