@@ -107,7 +107,7 @@ type Decoder struct {
 	progressive bool
 	buffered    bool
 	coefs       [3][]int16
-	nz          [3][]uint64 // progressive: per block, the non-zero zig-zag positions
+	nz          [3][]uint64  // progressive: per block, the non-zero zig-zag positions
 	qlatch      [3][64]int32 // each component's table at its first scan
 	latched     [3]bool
 	eobrun      int

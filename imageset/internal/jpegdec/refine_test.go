@@ -71,7 +71,6 @@ func (d *Decoder) acRefineSeq(br *bitReader, sc scan, blk *[64]int16, ac *huffTa
 	return nil
 }
 
-
 // TestACRefineMatchesSequential: the mask-based refinement reads the same
 // bits, leaves the same end-of-band run and writes the same coefficients
 // as the sequential walk, on random blocks, bands, approximation bits and
