@@ -135,7 +135,9 @@ func (f *bucketFS) ReadFile(name string) ([]byte, error) {
 	return b, nil
 }
 
-// objFile reads an object lazily; Seek reopens it.
+// objFile reads an object lazily, opened at the first Read; a Seek moves
+// the offset and the next Read seeks the bucket's reader there (Get's
+// readers are io.Seekers: a ranged read on S3).
 type objFile struct {
 	fsys *bucketFS
 	name string
@@ -151,19 +153,18 @@ func (o *objFile) Read(p []byte) (int, error) {
 	if o.off >= o.info.Size() {
 		return 0, io.EOF
 	}
-	if o.rc == nil || o.at != o.off {
-		if o.rc != nil {
-			o.rc.Close()
-		}
+	if o.rc == nil {
 		rc, err := o.fsys.b.Get(o.fsys.ctx, o.name)
 		if err != nil {
 			return 0, pathErr("read", o.name, err)
 		}
-		if _, err := io.CopyN(io.Discard, rc, o.off); err != nil {
-			rc.Close()
+		o.rc, o.at = rc, 0
+	}
+	if o.at != o.off {
+		if err := seekTo(o.rc, o.off); err != nil {
 			return 0, pathErr("read", o.name, err)
 		}
-		o.rc, o.at = rc, o.off
+		o.at = o.off
 	}
 	n, err := o.rc.Read(p)
 	o.off += int64(n)

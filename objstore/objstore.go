@@ -144,6 +144,17 @@ func Open(ref string) (Bucket, error) {
 	return NewDir(ref), nil
 }
 
+// seekTo moves a reader returned by Get to offset off (Get's readers are
+// io.Seekers by the Bucket contract).
+func seekTo(rc io.Reader, off int64) error {
+	sk, ok := rc.(io.Seeker)
+	if !ok {
+		return fmt.Errorf("%T returned by Get is not an io.Seeker", rc)
+	}
+	_, err := sk.Seek(off, io.SeekStart)
+	return err
+}
+
 // ctxReader fails reads once ctx is done (checked per Read call, i.e. per
 // buffer, not per byte).
 type ctxReader struct {

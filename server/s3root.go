@@ -386,8 +386,20 @@ func (s *Server) s3ServeFile(w http.ResponseWriter, r *http.Request, loc *locate
 	if err != nil {
 		return notFound(err, "store %q file %q", loc.name, key)
 	}
-	rs := &objReader{ctx: r.Context(), b: s.bkt, key: obj, size: f.Size, rc: rc}
-	defer rs.Close()
+	defer rc.Close()
+	// Get's readers seek (a ranged GET on S3), so ServeContent answers
+	// Range requests without reading the object from its start. Its size
+	// must be the one the manifest promises.
+	rs, ok := rc.(io.ReadSeeker)
+	if !ok {
+		return fmt.Errorf("store %q file %q: %T is not seekable", loc.name, key, rc)
+	}
+	if n, err := rs.Seek(0, io.SeekEnd); err != nil || n != f.Size {
+		return fmt.Errorf("store %q file %q: object %s has %d bytes, the manifest %d (%v)", loc.name, key, obj, n, f.Size, err)
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("store %q file %q: %w", loc.name, key, err)
+	}
 	h.Set("ETag", `"`+f.SHA256+`"`)
 	h.Set("X-Content-Sha256", f.SHA256)
 	h.Set("Content-Type", "application/octet-stream")
@@ -395,75 +407,6 @@ func (s *Server) s3ServeFile(w http.ResponseWriter, r *http.Request, loc *locate
 	h.Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, "", mod, rs)
 	return nil
-}
-
-// objReader is an io.ReadSeeker over one object of known size. A Seek only
-// moves the offset; the next Read reopens the object and seeks the
-// bucket's reader there (a ranged GET on S3), so a Range request transfers
-// only the bytes it asks for.
-type objReader struct {
-	ctx     context.Context
-	b       objstore.Bucket
-	key     string
-	size    int64
-	off, at int64
-	rc      io.ReadCloser
-}
-
-func (o *objReader) Read(p []byte) (int, error) {
-	if o.off >= o.size {
-		return 0, io.EOF
-	}
-	if o.rc == nil || o.at != o.off {
-		o.Close()
-		rc, err := o.b.Get(o.ctx, o.key)
-		if err != nil {
-			return 0, err
-		}
-		o.rc, o.at = rc, 0
-		if sk, ok := rc.(io.Seeker); ok && o.off > 0 {
-			if o.at, err = sk.Seek(o.off, io.SeekStart); err != nil {
-				return 0, err
-			}
-		} else if _, err := io.CopyN(io.Discard, rc, o.off); err != nil {
-			return 0, fmt.Errorf("%s: %s: %w", o.b, o.key, io.ErrUnexpectedEOF)
-		} else {
-			o.at = o.off
-		}
-	}
-	if int64(len(p)) > o.size-o.off {
-		p = p[:o.size-o.off]
-	}
-	n, err := o.rc.Read(p)
-	o.off += int64(n)
-	o.at += int64(n)
-	if err == io.EOF && o.off < o.size {
-		err = fmt.Errorf("%s: %s: object shorter than %d bytes: %w", o.b, o.key, o.size, io.ErrUnexpectedEOF)
-	}
-	return n, err
-}
-
-func (o *objReader) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		offset += o.off
-	case io.SeekEnd:
-		offset += o.size
-	}
-	if offset < 0 {
-		return 0, fmt.Errorf("%s: %s: negative seek", o.b, o.key)
-	}
-	o.off = offset
-	return offset, nil
-}
-
-func (o *objReader) Close() error {
-	if o.rc == nil {
-		return nil
-	}
-	err := o.rc.Close()
-	o.rc = nil
-	return err
 }
 
 // s3StatBlobs returns the sizes of the blobs in sums that exist (s3Workers
