@@ -3,12 +3,14 @@ package imageset
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/preconv/preconv/imageset/internal/jpegdec"
@@ -88,6 +90,39 @@ func decodeWith(b []byte, maxPixels int64, dec *jpegdec.Decoder) (image.Image, e
 		return nil, ErrEmpty
 	}
 	f := Sniff(b)
+	var img image.Image
+	if f == FormatJPEG {
+		// jpegdec decodes baseline and progressive YCbCr/gray JPEGs
+		// exactly as libjpeg-turbo (so as PIL), checking the pixel limit
+		// in the header itself; CMYK, RGB-coded and other rare variants,
+		// and any file it rejects, go to image/jpeg below, whose verdict
+		// stands.
+		var err error
+		if img, err = fastJPEG(b, maxPixels, dec); err != nil {
+			return nil, err
+		}
+	}
+	if img == nil {
+		var err error
+		if img, err = decodeStd(f, b, maxPixels); err != nil {
+			return nil, err
+		}
+	}
+	r := img.Bounds()
+	if int64(r.Dx())*int64(r.Dy()) > maxPixels || r.Empty() {
+		return nil, fmt.Errorf("%s decoded to %v: %w", f, r, ErrCorrupt)
+	}
+	if f == FormatJPEG {
+		if o := jpegOrientation(b); o > 1 {
+			img = orient(img, o)
+		}
+	}
+	return img, nil
+}
+
+// decodeStd decodes b of format f with the standard library's (or
+// x/image's) decoder, after checking the header against maxPixels.
+func decodeStd(f Format, b []byte, maxPixels int64) (image.Image, error) {
 	var cfgFn func(io.Reader) (image.Config, error)
 	var decFn func(io.Reader) (image.Image, error)
 	switch f {
@@ -116,28 +151,9 @@ func decodeWith(b []byte, maxPixels int64, dec *jpegdec.Decoder) (image.Image, e
 		return nil, fmt.Errorf("%s header claims %dx%d = %d pixels, limit %d: %w",
 			f, cfg.Width, cfg.Height, int64(cfg.Width)*int64(cfg.Height), maxPixels, ErrTooLarge)
 	}
-	var img image.Image
-	if f == FormatJPEG {
-		// jpegdec decodes baseline and progressive YCbCr/gray JPEGs
-		// exactly as libjpeg-turbo (so as PIL); CMYK, RGB-coded and other
-		// rare variants, and any file it rejects, go to image/jpeg, whose
-		// verdict stands.
-		img, err = fastJPEG(b, maxPixels, dec)
-	}
-	if img == nil {
-		img, err = safeDecode(decFn, b)
-	}
+	img, err := safeDecode(decFn, b)
 	if err != nil {
 		return nil, fmt.Errorf("%s %dx%d: %v: %w", f, cfg.Width, cfg.Height, err, ErrCorrupt)
-	}
-	r := img.Bounds()
-	if int64(r.Dx())*int64(r.Dy()) > maxPixels || r.Empty() {
-		return nil, fmt.Errorf("%s decoded to %v: %w", f, r, ErrCorrupt)
-	}
-	if f == FormatJPEG {
-		if o := jpegOrientation(b); o > 1 {
-			img = orient(img, o)
-		}
 	}
 	return img, nil
 }
@@ -148,7 +164,8 @@ func decodeWith(b []byte, maxPixels int64, dec *jpegdec.Decoder) (image.Image, e
 var jpegDecoders = sync.Pool{New: func() any { return new(jpegdec.Decoder) }}
 
 // fastJPEG decodes b with dec (nil: a pooled decoder); nil without error
-// when jpegdec declines (unsupported variant or data it rejects).
+// when jpegdec declines (unsupported variant or data it rejects), an error
+// wrapping ErrTooLarge when the frame exceeds maxPixels.
 func fastJPEG(b []byte, maxPixels int64, dec *jpegdec.Decoder) (img image.Image, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -160,7 +177,12 @@ func fastJPEG(b []byte, maxPixels int64, dec *jpegdec.Decoder) (img image.Image,
 		defer jpegDecoders.Put(dec)
 	}
 	img, err = dec.Decode(b, maxPixels)
-	if err != nil {
+	switch {
+	case errors.Is(err, jpegdec.ErrTooLarge):
+		// The header is valid and too large: refuse, as for any format.
+		msg := strings.TrimSuffix(err.Error(), ": "+jpegdec.ErrTooLarge.Error())
+		return nil, fmt.Errorf("jpeg header claims %s: %w", msg, ErrTooLarge)
+	case err != nil:
 		return nil, nil
 	}
 	return img, nil

@@ -102,3 +102,22 @@ func absInt(v int) int {
 	}
 	return v
 }
+
+// TestJPEGTooLarge: the pixel limit holds on both JPEG paths, jpegdec's
+// (baseline, progressive) and image/jpeg's (RGB-coded), with the size in
+// the message.
+func TestJPEGTooLarge(t *testing.T) {
+	for _, name := range []string{"q90_420_61x45", "progressive", "rgb"} {
+		b, err := os.ReadFile("internal/jpegdec/testdata/" + name + ".jpg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Decode(b, 100)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "61x45") {
+			t.Errorf("%s with a 100-pixel limit: %v", name, err)
+		}
+		if _, err := Decode(b, 61*45); err != nil {
+			t.Errorf("%s at exactly the limit: %v", name, err)
+		}
+	}
+}

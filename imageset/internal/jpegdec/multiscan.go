@@ -17,14 +17,10 @@ import (
 // buffers, refusing frames whose data is too short for their blocks (every
 // block costs at least one bit in the first scan that covers it).
 func (d *Decoder) allocCoefs() error {
-	mcusX := (d.w + 8*d.hmax - 1) / (8 * d.hmax)
-	mcusY := (d.h + 8*d.vmax - 1) / (8 * d.vmax)
+	d.geometry()
 	var blocks int64
 	for i := 0; i < d.ncomp; i++ {
-		c := &d.comp[i]
-		c.bw, c.bh = mcusX*c.h, mcusY*c.v
-		c.stride = 8 * c.bw
-		blocks += int64(c.bw) * int64(c.bh)
+		blocks += int64(d.comp[i].bw) * int64(d.comp[i].bh)
 	}
 	if blocks > 8*int64(len(d.data)-d.pos) {
 		return fmt.Errorf("%dx%d frame needs %d blocks, %d bytes of data left: %w", d.w, d.h, blocks, len(d.data)-d.pos, ErrCorrupt)
@@ -127,8 +123,7 @@ func (d *Decoder) bufferedScan(sc scan) error {
 		}
 		return nil
 	}
-	mcusX := (d.w + 8*d.hmax - 1) / (8 * d.hmax)
-	mcusY := (d.h + 8*d.vmax - 1) / (8 * d.vmax)
+	mcusX, mcusY := d.geometry()
 	for my := 0; my < mcusY; my++ {
 		for mx := 0; mx < mcusX; mx++ {
 			if err := restart(); err != nil {

@@ -9,13 +9,10 @@ import (
 // at a time: entropy decoding of the row's blocks into d.coef, then the
 // IDCT of each block into its plane.
 func (d *Decoder) decodeScan() error {
-	mcusX := (d.w + 8*d.hmax - 1) / (8 * d.hmax)
-	mcusY := (d.h + 8*d.vmax - 1) / (8 * d.vmax)
+	mcusX, mcusY := d.geometry()
 	perMCU := 0
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
-		c.bw, c.bh = mcusX*c.h, mcusY*c.v
-		c.stride = 8 * c.bw
 		c.pred = 0
 		perMCU += c.h * c.v
 	}
@@ -90,6 +87,19 @@ func (d *Decoder) decodeScan() error {
 		d.idctRow(my)
 	}
 	return nil
+}
+
+// geometry returns the frame's MCU grid and sets each component's block
+// grid (whole MCUs) and plane stride.
+func (d *Decoder) geometry() (mcusX, mcusY int) {
+	mcusX = (d.w + 8*d.hmax - 1) / (8 * d.hmax)
+	mcusY = (d.h + 8*d.vmax - 1) / (8 * d.vmax)
+	for i := 0; i < d.ncomp; i++ {
+		c := &d.comp[i]
+		c.bw, c.bh = mcusX*c.h, mcusY*c.v
+		c.stride = 8 * c.bw
+	}
+	return mcusX, mcusY
 }
 
 // restart consumes the RSTn marker expected after a restart interval and
