@@ -40,13 +40,8 @@ func BenchPreprocess(ctx context.Context, files []string, p Preprocess, workers 
 		return nil, fmt.Errorf("bench preprocess: preprocess %q has no fixed output size: %w", p.Name, ErrPreprocess)
 	}
 	workers = max(workers, 1)
-	one := func(f string, dst []float32, s *scratch) error {
-		// The loader's path (reused file buffer and planes).
-		if err := loadOne(f, p, 0, dst, s); err != nil {
-			return err
-		}
-		return nil
-	}
+	// The loader's path (reused file buffer and planes).
+	one := func(f string, dst []float32, s *scratch) error { return loadOne(f, p, 0, dst, s) }
 	warm := make([]float32, os[0]*os[1]*os[2])
 	for _, f := range files {
 		if err := one(f, warm, &scratch{}); err != nil {

@@ -78,14 +78,20 @@ func readPlanar(rr rowReader, y, x0, x1 int, r, g, b []uint8, s *planarScratch) 
 		pr.rowPlanar(y, x0, x1, r, g, b)
 		return
 	}
+	s.rgb = rowSplit(rr, y, x0, x1, r, g, b, s.rgb)
+}
+
+// rowSplit reads pixels [x0, x1) of row y through rr.row into buf (grown
+// as needed) and splits them into the three planes; it returns buf.
+func rowSplit(rr rowReader, y, x0, x1 int, r, g, b, buf []uint8) []uint8 {
 	n := x1 - x0
-	s.rgb = grow(s.rgb, 3*n)
-	rr.row(y, x0, x1, s.rgb)
-	q := s.rgb[:3*n]
+	buf = grow(buf, 3*n)
+	rr.row(y, x0, x1, buf)
 	r, g, b = r[:n], g[:n], b[:n]
 	for i := range r {
-		r[i], g[i], b[i] = q[3*i], q[3*i+1], q[3*i+2]
+		r[i], g[i], b[i] = buf[3*i], buf[3*i+1], buf[3*i+2]
 	}
+	return buf
 }
 
 // resamplePlanar is the kernel-driven middle of apply: input rows

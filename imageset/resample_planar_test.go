@@ -18,26 +18,15 @@ func randomImages(rng *rand.Rand, w, h int) []image.Image {
 			b[i] = uint8(rng.UintN(256))
 		}
 	}
-	y420 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
-	fill(y420.Y)
-	fill(y420.Cb)
-	fill(y420.Cr)
-	y422 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio422)
-	fill(y422.Y)
-	fill(y422.Cb)
-	fill(y422.Cr)
-	y444 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio444)
-	fill(y444.Y)
-	fill(y444.Cb)
-	fill(y444.Cr)
-	y440 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio440)
-	fill(y440.Y)
-	fill(y440.Cb)
-	fill(y440.Cr)
-	y411 := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio411) // not fancy: converted through row
-	fill(y411.Y)
-	fill(y411.Cb)
-	fill(y411.Cr)
+	ycc := func(r image.YCbCrSubsampleRatio) *image.YCbCr {
+		m := image.NewYCbCr(image.Rect(0, 0, w, h), r)
+		fill(m.Y)
+		fill(m.Cb)
+		fill(m.Cr)
+		return m
+	}
+	y420, y422, y444, y440 := ycc(image.YCbCrSubsampleRatio420), ycc(image.YCbCrSubsampleRatio422), ycc(image.YCbCrSubsampleRatio444), ycc(image.YCbCrSubsampleRatio440)
+	y411 := ycc(image.YCbCrSubsampleRatio411) // not fancy: converted through row
 	rgba := image.NewNRGBA(image.Rect(0, 0, w, h))
 	fill(rgba.Pix)
 	for i := 3; i < len(rgba.Pix); i += 4 {

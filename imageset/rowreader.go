@@ -406,15 +406,7 @@ func (r *ycbcrReader) rowH2V2(y, x0, x1 int, d []uint8) {
 func (r *ycbcrReader) rowPlanar(y, x0, x1 int, dr, dg, db []uint8) {
 	n := x1 - x0
 	if !r.fancy || n <= 0 {
-		if cap(r.rgb) < 3*n {
-			r.rgb = make([]uint8, 3*n)
-		}
-		q := r.rgb[:3*n]
-		r.row(y, x0, x1, q)
-		dr, dg, db = dr[:n], dg[:n], db[:n]
-		for i := range dr {
-			dr[i], dg[i], db[i] = q[3*i], q[3*i+1], q[3*i+2]
-		}
+		r.rgb = rowSplit(r, y, x0, x1, dr, dg, db, r.rgb)
 		return
 	}
 	m := r.m
